@@ -1,0 +1,395 @@
+"""Prefect's configuration: `Config`, and how `prefect.config` is loaded.
+
+Loading happens once, at import, in this order (later steps win):
+
+1. the packaged `config.toml` (`DEFAULT_CONFIG`);
+2. the user's file (`USER_CONFIG`), deep-merged over it, if it exists;
+3. the backend file (`BACKEND_CONFIG`, written by `prefect backend`), deep-merged, if it exists;
+4. `PREFECT__SECTION__KEY` environment variables;
+
+after which string values are expanded (`$VAR`, `~`), cast to Python literals, and
+`${dotted.key}` references are resolved. Finally the keys are validated and the task defaults
+are normalized (see `process_task_defaults`).
+
+This module must not import `prefect.utilities.context`: the context is seeded from the config,
+so it imports this module, not the other way around.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import re
+from ast import literal_eval
+from collections.abc import Iterable
+from typing import Any, Union, cast
+
+from box import Box
+
+try:
+    # The standard-library parser is TOML 1.0 compliant, several times faster than `toml`, and
+    # already imported by python-box; `toml` remains the parser on Python 3.10.
+    import tomllib as _tomllib
+except ImportError:  # pragma: no cover (Python 3.10)
+    _tomllib = None  # type: ignore[assignment]
+
+from prefect.utilities.collections import (
+    CompoundKey,
+    dict_to_flatdict,
+    flatdict_to_dict,
+    merge_dicts,
+)
+
+DEFAULT_CONFIG = os.path.join(os.path.dirname(__file__), "config.toml")
+USER_CONFIG = os.getenv("PREFECT__USER_CONFIG_PATH", "~/.prefect/config.toml")
+BACKEND_CONFIG = os.getenv("PREFECT__BACKEND_CONFIG_PATH", "~/.prefect/backend.toml")
+ENV_VAR_PREFIX = "PREFECT"
+INTERPOLATION_REGEX = re.compile(r"\${(.[^${}]*)}")
+
+# Both expansion and reference resolution give up after this many rounds, which stops
+# self-referencing values from looping forever.
+_MAX_INTERPOLATION_ROUNDS = 10
+
+# Secret names are case-sensitive, so only this part of such variables is lower-cased.
+_SECRETS_PATH = ("context", "secrets")
+
+
+class Config(Box):
+    """A nested configuration mapping with attribute and item access.
+
+    Tables are themselves `Config` objects, so `config.cloud.api` and `config["cloud"]["api"]`
+    are equivalent. Any `box.Box` option may be passed, e.g. `Config(default_box=True)`.
+    """
+
+    def __getattr__(self, item: str) -> Any:
+        # Attribute reads of existing keys (`config.cloud.api`) are the common case and sit on
+        # hot paths; answer them straight from the dict before Box's general lookup.
+        try:
+            return dict.__getitem__(self, item)
+        except KeyError:
+            return super().__getattr__(item)
+
+    def copy(self) -> Config:
+        """Return a recursive copy.
+
+        Every nested `Config` is a new object, so setting keys on the copy (at any depth) never
+        changes the original. Leaf values (lists, objects) are shared, not copied.
+
+        Returns:
+            the copy, with the same `Box` options
+        """
+        new = cast(Config, Box.copy(self))
+        # `Box.copy` rebuilds nested boxes in current python-box releases; make sure of it
+        # rather than depend on that detail.
+        for key, value in dict.items(new):
+            if isinstance(value, Config) and value is dict.get(self, key):
+                dict.__setitem__(new, key, value.copy())
+        return new
+
+
+def string_to_type(val: str) -> Union[bool, int, float, str]:
+    """Cast a string to the Python value it spells, if any.
+
+    `"true"` / `"false"` (any letter case) become booleans; anything `ast.literal_eval` accepts
+    (ints, floats, lists, dicts, tuples, `None`, quoted strings) becomes that value; every other
+    string is returned unchanged. Non-strings are returned unchanged.
+
+    Args:
+        val: the string to cast
+
+    Returns:
+        the cast value, or `val` itself
+    """
+    if not isinstance(val, str):
+        return val
+    lowered = val.lower()
+    if lowered == "true":
+        return True
+    if lowered == "false":
+        return False
+    try:
+        return literal_eval(val)
+    except Exception:
+        # Not a Python literal (a hostname, a log format, ...): keep the text.
+        return val
+
+
+def interpolate_env_vars(env_var: str) -> Union[bool, int, float, str] | None:
+    """Expand environment variables (`$VAR`, `${VAR}`) and a leading `~` in a string.
+
+    Expansion is repeated until the value stops changing, so a variable whose value refers to
+    another variable is fully expanded. If an expansion happened, the result is cast with
+    `string_to_type`; an unchanged string is returned as is. `${dotted.key}` config references
+    survive untouched because no environment variable has such a name.
+
+    Args:
+        env_var: the value to expand; non-strings are returned unchanged
+
+    Returns:
+        the expanded (and possibly cast) value, or `None` if it was still changing after
+        10 rounds (a self-referencing variable)
+    """
+    if not isinstance(env_var, str):
+        return env_var
+    expanded = _expand(env_var)
+    if expanded is None or expanded == env_var:
+        return expanded
+    return string_to_type(expanded)
+
+
+def _expand(value: str) -> str | None:
+    """Expand variables and `~` until stable; None if still changing after the last round."""
+    for _ in range(_MAX_INTERPOLATION_ROUNDS):
+        expanded = os.path.expanduser(os.path.expandvars(value))
+        if expanded == value:
+            return value
+        value = expanded
+    return None
+
+
+def create_user_config(dest_path: str, source_path: str = DEFAULT_CONFIG) -> None:
+    """Write a copy of a config file (by default the packaged one) to `dest_path`.
+
+    Missing parent directories are created.
+
+    Args:
+        dest_path: where to write the file; environment variables and `~` are expanded
+        source_path: the file to copy
+
+    Raises:
+        ValueError: if `dest_path` already exists
+    """
+    dest = str(interpolate_env_vars(dest_path))
+    if os.path.isfile(dest):
+        raise ValueError(
+            f"File already exists: {dest}; remove it or choose another path for the user config."
+        )
+    directory = os.path.dirname(dest)
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+    with open(source_path, encoding="utf-8") as source:
+        contents = source.read()
+    with open(dest, "w", encoding="utf-8") as target:
+        target.write(contents)
+
+
+def process_task_defaults(config: Config) -> Config:
+    """Normalize `tasks.defaults` in place (TOML has no null, so `false` stands for "none").
+
+    - `max_retries`: missing or falsey -> `0`
+    - `retry_delay`: missing or falsey -> `None`; an int -> `timedelta(seconds=int)`
+    - `timeout`: missing or falsey -> `None`
+
+    Missing `tasks` / `tasks.defaults` tables are created.
+
+    Args:
+        config: the config to update
+
+    Returns:
+        the same config object
+    """
+    if not isinstance(config.get("tasks"), Box):
+        config["tasks"] = Config()
+    tasks = config["tasks"]
+    if not isinstance(tasks.get("defaults"), Box):
+        tasks["defaults"] = Config()
+    defaults = tasks["defaults"]
+
+    defaults["max_retries"] = defaults.get("max_retries") or 0
+
+    retry_delay = defaults.get("retry_delay") or None
+    if isinstance(retry_delay, int):
+        retry_delay = datetime.timedelta(seconds=retry_delay)
+    defaults["retry_delay"] = retry_delay
+
+    defaults["timeout"] = defaults.get("timeout") or None
+    return config
+
+
+def to_environment_variables(
+    config: Config, include: Iterable[str] | None = None, prefix: str = "PREFECT"
+) -> dict:
+    """Express a config as the environment variables that would recreate it.
+
+    Each leaf `a.b.key` becomes `{PREFIX}__A__B__KEY` (upper case) with `str(value)` as its value.
+
+    Args:
+        config: the config to convert
+        include: dotted keys (`"cloud.api"`) to limit the output to; all keys when omitted
+        prefix: the variable-name prefix
+
+    Returns:
+        a dict of variable names to string values
+    """
+    if isinstance(include, str):
+        include = [include]
+    wanted = set(include) if include is not None else None
+    env = {}
+    for key, value in dict_to_flatdict(config).items():
+        if wanted is not None and ".".join(map(str, key)) not in wanted:
+            continue
+        env["__".join((prefix, *map(str, key))).upper()] = str(value)
+    return env
+
+
+def validate_config(config: Config) -> None:
+    """Check that no key, at any depth, collides with an attribute of `Config`.
+
+    A key such as `copy` or `update` could not be reached as an attribute and would break
+    `Config` methods, so it is refused.
+
+    Args:
+        config: the config to check
+
+    Raises:
+        ValueError: naming the first offending key
+    """
+    for key, value in dict.items(config):
+        if isinstance(key, str) and hasattr(Config, key):
+            raise ValueError(f'Invalid config key: "{key}"')
+        if isinstance(value, dict):
+            validate_config(cast(Config, value))
+
+
+def load_toml(path: str) -> dict:
+    """Parse a TOML file.
+
+    Args:
+        path: the file to read
+
+    Returns:
+        its contents as nested dicts
+    """
+    if _tomllib is not None:
+        with open(path, "rb") as f:
+            return _tomllib.load(f)
+    import toml
+
+    with open(path, encoding="utf-8") as f:
+        return toml.load(f)
+
+
+def _env_var_key(option: str) -> CompoundKey | None:
+    """The config key path that `PREFIX__<option>` sets, or None if it names no key."""
+    parts = option.split("__")
+    if not all(parts):
+        return None
+    lowered = [part.lower() for part in parts]
+    if len(parts) > len(_SECRETS_PATH) and tuple(lowered[:2]) == _SECRETS_PATH:
+        return CompoundKey((*lowered[:2], *parts[2:]))
+    return CompoundKey(lowered)
+
+
+def _expand_and_cast(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    expanded = _expand(value)
+    return expanded if expanded is None else string_to_type(expanded)
+
+
+def _resolve_reference(flat_config: dict, match: re.Match) -> Any:
+    return flat_config.get(CompoundKey(match.group(1).split(".")), "")
+
+
+def interpolate_config(config: dict, env_var_prefix: str | None = None) -> Config:
+    """Apply environment overrides, expand and cast values, and resolve `${...}` references.
+
+    Args:
+        config: the merged (file) configuration as nested dicts
+        env_var_prefix: when given, every environment variable `{prefix}__A__B__KEY` sets key
+            `a.b.key` (lower-cased, except secret names under `context.secrets`)
+
+    Returns:
+        the resulting `Config`
+    """
+    flat_config = dict_to_flatdict(config)
+
+    if env_var_prefix:
+        start = env_var_prefix + "__"
+        for name, raw in os.environ.items():
+            if not name.startswith(start):
+                continue
+            key = _env_var_key(name[len(start) :])
+            if key is not None:
+                flat_config[key] = raw
+
+    # Values from files and from the environment alike: expand, then cast once.
+    for key, value in flat_config.items():
+        flat_config[key] = _expand_and_cast(value)
+
+    # References may nest (`${${backend}.endpoint}`) or point at values that are references
+    # themselves, so resolve innermost references repeatedly, watching only unresolved keys.
+    pending = {key for key, value in flat_config.items() if isinstance(value, str)}
+    for _ in range(_MAX_INTERPOLATION_ROUNDS):
+        if not pending:
+            break
+        for key in list(pending):
+            value = flat_config[key]
+            match = INTERPOLATION_REGEX.search(value) if isinstance(value, str) else None
+            if match is None:
+                pending.discard(key)
+            elif match.group(0) == value:
+                # The whole value is a reference: take the referenced value with its type.
+                flat_config[key] = _resolve_reference(flat_config, match)
+            else:
+                flat_config[key] = INTERPOLATION_REGEX.sub(
+                    lambda m: str(_resolve_reference(flat_config, m)), value
+                )
+
+    return flatdict_to_dict(flat_config, dct_class=Config)
+
+
+def _expand_path(path: str) -> str:
+    return os.path.expanduser(os.path.expandvars(path))
+
+
+def load_configuration(
+    path: str,
+    user_config_path: str | None = None,
+    backend_config_path: str | None = None,
+    env_var_prefix: str | None = None,
+) -> Config:
+    """Load a configuration from files and environment variables.
+
+    Args:
+        path: the base (default) TOML file
+        user_config_path: a TOML file merged over the base, if it exists
+        backend_config_path: a TOML file merged over both, if it exists
+        env_var_prefix: the prefix of environment variables that override keys (e.g.
+            `"PREFECT"`); no environment overrides when omitted
+
+    Returns:
+        the loaded, validated `Config`
+
+    Raises:
+        ValueError: if a key collides with a `Config` attribute (see `validate_config`)
+    """
+    loaded = load_toml(_expand_path(path))
+    for extra_path in (user_config_path, backend_config_path):
+        if not extra_path:
+            continue
+        expanded = _expand_path(extra_path)
+        if os.path.isfile(expanded):
+            loaded = cast(dict, merge_dicts(loaded, load_toml(expanded)))
+
+    config = interpolate_config(loaded, env_var_prefix=env_var_prefix)
+    validate_config(config)
+    return process_task_defaults(config)
+
+
+def load_default_config() -> Config:
+    """Load Prefect's configuration from its standard locations.
+
+    Returns:
+        the packaged defaults, merged with `USER_CONFIG` and `BACKEND_CONFIG` and overridden by
+        `PREFECT__*` environment variables
+    """
+    return load_configuration(
+        path=DEFAULT_CONFIG,
+        user_config_path=USER_CONFIG,
+        backend_config_path=BACKEND_CONFIG,
+        env_var_prefix=ENV_VAR_PREFIX,
+    )
+
+
+config: Config = load_default_config()

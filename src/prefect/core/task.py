@@ -1,0 +1,748 @@
+"""`Task`: the unit of work, and the functional API that wires tasks into a flow."""
+
+from __future__ import annotations
+
+import collections.abc
+import copy
+import enum
+import inspect
+import typing
+import warnings
+import weakref
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
+
+import prefect
+from prefect.utilities.edges import EdgeAnnotation
+
+if TYPE_CHECKING:
+    from prefect.core.edge import Edge
+    from prefect.core.flow import Flow
+    from prefect.engine.result import Result
+    from prefect.engine.state import State
+
+__all__ = ["Task", "NoDefault"]
+
+VAR_KEYWORD = inspect.Parameter.VAR_KEYWORD
+
+# The keyword arguments of `Task.__call__` that are not inputs of `run`; a `run` may not use them.
+RESERVED_ARGUMENTS = ("upstream_tasks", "mapped", "task_args", "flow")
+
+
+class NoDefault(enum.Enum):
+    """Sentinel for "no default given" (a `None` default is a real default)."""
+
+    value = "no_default"
+
+    def __repr__(self) -> str:
+        return "<no default>"
+
+
+def _validate_run_signature(run: Callable) -> None:
+    """Refuse `run` signatures the engine cannot call with keyword arguments only."""
+    func = inspect.unwrap(run)
+    try:
+        spec = inspect.getfullargspec(func)
+    except TypeError as exc:
+        raise ValueError(
+            f"Cannot inspect the signature of {func!r} (common for builtins and C functions); "
+            "wrap it in a plain Python function to use it as a task."
+        ) from exc
+    if spec.varargs:
+        raise ValueError(
+            "Tasks with variable positional arguments (*args) are not supported, because all "
+            "Prefect arguments are stored as keywords. Accept **kwargs in `run` instead and "
+            "build the positional arguments from them."
+        )
+    violations = [name for name in RESERVED_ARGUMENTS if name in spec.args + spec.kwonlyargs]
+    if violations:
+        raise ValueError(
+            "Tasks cannot have the following argument names: {}. These are reserved keyword "
+            "arguments of `Task.__call__`; rename them in `run`.".format(", ".join(violations))
+        )
+
+
+# Signatures of `run` callables, computed once per function (binding is on the build hot path).
+_SIGNATURES: weakref.WeakKeyDictionary[Any, inspect.Signature] = weakref.WeakKeyDictionary()
+
+
+def _run_signature(run: Callable) -> inspect.Signature:
+    key = getattr(run, "__func__", run)
+    try:
+        return _SIGNATURES[key]
+    except (KeyError, TypeError):
+        pass
+    signature = inspect.signature(run)
+    try:
+        _SIGNATURES[key] = signature
+    except TypeError:  # not weak-referenceable (e.g. a callable instance with __slots__)
+        pass
+    return signature
+
+
+def _infer_run_nout(run: Callable) -> int | None:
+    """The number of outputs declared by a `Tuple[...]` return annotation of `run`, if any."""
+    annotation = inspect.signature(run).return_annotation
+    if annotation is inspect.Signature.empty:
+        return None
+    if isinstance(annotation, str):
+        try:
+            annotation = typing.get_type_hints(run).get("return")
+        except Exception:  # unresolvable forward references: no inference
+            return None
+    if typing.get_origin(annotation) is not tuple:
+        return None
+    args = typing.get_args(annotation)
+    if not args or (len(args) == 2 and args[1] is Ellipsis) or args == ((),):
+        return None
+    return len(args)
+
+
+class TaskMetaclass(type):
+    """Checks each Task class's `run` signature, and warns when a Task is passed to `__init__`
+    (tasks go to `__call__`, static values to `__init__`)."""
+
+    def __new__(cls, name: str, parents: tuple, methods: dict):  # type: ignore[misc]
+        if "run" in methods:
+            _validate_run_signature(methods["run"])
+
+        if "__init__" in methods:
+            original_init = methods["__init__"]
+
+            def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+                if any(isinstance(a, Task) for a in args + tuple(kwargs.values())):
+                    cls_name = type(self).__name__
+                    warnings.warn(
+                        f"A Task was passed as an argument to {cls_name}(...); you probably "
+                        f"want to create {cls_name} with its static (non-Task) arguments, then "
+                        "call it with the dynamic (Task) ones:\n\n"
+                        f"  my_task = {cls_name}(...)  # static arguments\n"
+                        "  result = my_task(...)  # Task arguments",
+                        stacklevel=2,
+                    )
+                original_init(self, *args, **kwargs)
+
+            __init__.__wrapped__ = original_init  # type: ignore[attr-defined]
+            for attr in ("__module__", "__name__", "__qualname__", "__doc__"):
+                setattr(__init__, attr, getattr(original_init, attr, None))
+            methods = dict(methods, __init__=__init__)
+
+        return super().__new__(cls, name, parents, methods)
+
+
+class instance_property:
+    """Like `property`, but only on instances: on the class the attribute does not exist."""
+
+    def __init__(self, func: Callable):
+        self.func = func
+
+    def __getattr__(self, k: str) -> Any:
+        return getattr(self.func, k)
+
+    def __get__(self, obj: Any, cls: Any) -> Any:
+        if obj is None:
+            raise AttributeError
+        return self.func(obj)
+
+
+class Task(metaclass=TaskMetaclass):
+    """A unit of work in a flow: subclass it and implement `run`, or use `@task` on a function.
+
+    Args:
+        name: the task's name (default: the class name)
+        slug: a name unique within a flow (default: generated when added to a flow)
+        tags: tags for the task; tags of enclosing `with tags(...)` blocks are added
+        max_retries: how often to retry a failed run (default `config.tasks.defaults.max_retries`)
+        retry_delay: how long to wait before a retry; required when `max_retries > 0`
+        retry_on: retry only on these exception types
+        timeout: seconds (or a `timedelta`) after which the run is stopped as `TimedOut`
+        trigger: decides from the upstream states whether the task runs
+            (default `prefect.triggers.all_successful`)
+        skip_on_upstream_skip: skip this task when any upstream task was skipped
+        cache_for: how long a successful result may be reused
+        cache_validator: decides whether a cached result is still valid
+        cache_key: a key to share a cache between tasks
+        checkpoint: whether to persist the result with `result`
+        state_handlers: callables `(task, old_state, new_state) -> state`, called on every change
+        on_failure: a callable `(task, state)` called when the task fails
+        log_stdout: send what `run` prints to the logger
+        result: where the task's result is persisted
+        target: a location template; a result already stored there is reused
+        task_run_name: a name template (or callable) for each run
+        nout: the number of outputs of `run`, so the task can be unpacked (`a, b = task()`)
+
+    Raises:
+        ValueError: for a retry setting without its counterpart, or a bad `run` signature
+        TypeError: for a non-integer timeout, a non-timedelta retry delay, string tags or
+            non-iterable state handlers
+    """
+
+    def __init__(
+        self,
+        name: str | None = None,
+        slug: str | None = None,
+        tags: Iterable[str] | None = None,
+        max_retries: int | None = None,
+        retry_delay: timedelta | None = None,
+        retry_on: type[Exception] | Iterable[type[Exception]] | None = None,
+        timeout: int | timedelta | None = None,
+        trigger: Callable[[dict[Edge, State]], bool] | None = None,
+        skip_on_upstream_skip: bool = True,
+        cache_for: timedelta | None = None,
+        cache_validator: Callable | None = None,
+        cache_key: str | None = None,
+        checkpoint: bool | None = None,
+        state_handlers: list[Callable] | None = None,
+        on_failure: Callable | None = None,
+        log_stdout: bool = False,
+        result: Result | None = None,
+        target: str | Callable | None = None,
+        task_run_name: str | Callable | None = None,
+        nout: int | None = None,
+    ):
+        self.name = name or type(self).__name__
+        self.slug = slug
+
+        if isinstance(tags, str):
+            raise TypeError(
+                f"Tags should be a collection of strings, not the string {tags!r}; "
+                f"pass tags=[{tags!r}]."
+            )
+        self.tags = set(tags) if tags is not None else set()
+        self.tags.update(prefect.context.get("tags", ()))
+
+        defaults = prefect.config.tasks.defaults
+        if max_retries is None:
+            max_retries = defaults.max_retries
+        if retry_delay is None:
+            retry_delay = defaults.retry_delay
+        if timeout is None:
+            timeout = defaults.get("timeout")
+
+        if max_retries and max_retries > 0 and retry_delay is None:
+            raise ValueError(
+                f"Task {self.name!r}: a datetime.timedelta `retry_delay` must be provided if "
+                "max_retries > 0."
+            )
+        if retry_delay is not None and not max_retries:
+            raise ValueError(
+                f"Task {self.name!r}: a `max_retries` argument greater than 0 must be provided "
+                "if specifying a retry delay."
+            )
+        if retry_delay is not None and not isinstance(retry_delay, timedelta):
+            raise TypeError(
+                f"Task {self.name!r}: `retry_delay` must be a datetime.timedelta, "
+                f"got {retry_delay!r}."
+            )
+        if isinstance(timeout, timedelta):
+            if timeout.microseconds > 0:
+                warnings.warn(
+                    "Task timeouts do not support a sub-second resolution; smaller units "
+                    "will be ignored!",
+                    stacklevel=2,
+                )
+            timeout = int(timeout.total_seconds())
+        if timeout is not None and (not isinstance(timeout, int) or isinstance(timeout, bool)):
+            raise TypeError(
+                f"Task {self.name!r}: only integer timeouts (representing seconds) are "
+                f"supported, got {timeout!r}."
+            )
+        self.retry_on = _as_exception_types(self.name, retry_on)
+        self.max_retries = max_retries
+        self.retry_delay = retry_delay
+        self.timeout = timeout
+
+        self.trigger = trigger or prefect.triggers.all_successful
+        self.skip_on_upstream_skip = skip_on_upstream_skip
+
+        from prefect.engine import cache_validators
+
+        if cache_for is None and (
+            cache_validator is not None and cache_validator is not cache_validators.never_use
+        ):
+            warnings.warn(
+                "cache_validator provided without specifying cache expiration (cache_for); "
+                "this Task will not be cached.",
+                stacklevel=2,
+            )
+        self.cache_for = cache_for
+        self.cache_key = cache_key
+        default_validator = (
+            cache_validators.never_use if cache_for is None else cache_validators.duration_only
+        )
+        self.cache_validator = cache_validator or default_validator
+        self.checkpoint = checkpoint
+        self.result = result
+        self.target = target
+        self._sync_result_with_target()
+        self.task_run_name = task_run_name
+
+        if state_handlers and not isinstance(state_handlers, collections.abc.Sequence):
+            raise TypeError("state_handlers should be iterable.")
+        self.state_handlers = list(state_handlers or [])
+        if on_failure is not None:
+            from prefect.utilities.notifications import callback_factory
+
+            self.state_handlers.append(callback_factory(on_failure, check=_is_failed))
+        self.auto_generated = False
+        self.log_stdout = log_stdout
+
+        if nout is None:
+            nout = _infer_run_nout(self.run)
+        self.nout = nout
+
+        # Tasks created inside `with Flow(...)` but never added to it get a warning on exit.
+        tracker = prefect.context.get("_unused_task_tracker")
+        if tracker is not None and not _is_constant(self):
+            tracker.add(self)
+
+    def _sync_result_with_target(self) -> None:
+        """A target names where the result lives: point the result's location at it."""
+        if self.target and self.result:
+            location = getattr(self.result, "location", None)
+            if location and location != self.target:
+                warnings.warn(
+                    "Both `result.location` and `target` were provided. "
+                    "The `target` value will be used.",
+                    stacklevel=3,
+                )
+            self.result = self.result.copy()
+            self.result.location = self.target  # type: ignore[union-attr]
+
+    @property
+    def logger(self) -> Any:
+        """The task's logger (`prefect.<name>`)."""
+        logger = self.__dict__.get("_logger")
+        if logger is None:
+            from prefect.utilities.logging import get_logger
+
+            logger = get_logger(self.name)
+        return logger
+
+    @logger.setter
+    def logger(self, value: Any) -> None:
+        self.__dict__["_logger"] = value
+
+    def __repr__(self) -> str:
+        return f"<Task: {self.name}>"
+
+    # Tasks are compared and hashed by identity; `==` between tasks must never build a task.
+    def __hash__(self) -> int:
+        return id(self)
+
+    @instance_property
+    def __signature__(self) -> inspect.Signature:
+        """The signature of calling the task: `run`'s inputs plus the extra call parameters."""
+        cached = self.__dict__.get("_cached_signature")
+        if cached is None:
+            parameters = list(_run_signature(self.run).parameters.values())
+            by_kind: dict[Any, list] = collections.defaultdict(list)
+            for parameter in parameters:
+                by_kind[parameter.kind].append(parameter)
+            by_kind[inspect.Parameter.KEYWORD_ONLY].extend(EXTRA_CALL_PARAMETERS)
+            ordered = []
+            for kind in (
+                inspect.Parameter.POSITIONAL_ONLY,
+                inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                inspect.Parameter.VAR_POSITIONAL,
+                inspect.Parameter.KEYWORD_ONLY,
+                inspect.Parameter.VAR_KEYWORD,
+            ):
+                ordered.extend(by_kind[kind])
+            cached = inspect.Signature(parameters=ordered, return_annotation="Task")
+            self.__dict__["_cached_signature"] = cached
+        return cached
+
+    # Run ---------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """The work of the task; subclasses override it. Its arguments are the task's inputs."""
+
+    # Copy and call -------------------------------------------------------------------------
+
+    def copy(self, **task_args: Any) -> Task:
+        """A copy of the task with `task_args` set as attributes on it.
+
+        Args:
+            **task_args: attributes to set on the copy (each must exist on the task)
+
+        Returns:
+            the copy (not added to any flow)
+
+        Raises:
+            AttributeError: if a key of `task_args` is not an attribute of the task
+        """
+        flow = prefect.context.get("flow", None)
+        if (
+            flow is not None
+            and self in flow.tasks
+            and (flow.edges_to(self) or flow.edges_from(self))
+        ):
+            warnings.warn(
+                "You are making a copy of a task that has dependencies on or to other tasks "
+                "in the active flow context. The copy will not retain those dependencies.",
+                stacklevel=2,
+            )
+
+        new = copy.copy(self)
+        new.__dict__.pop("_cached_signature", None)
+        if new.slug and "slug" not in task_args:
+            task_args["slug"] = new.slug + "-copy"
+        for attr, value in task_args.items():
+            if not hasattr(new, attr):
+                raise AttributeError(f"{attr} is not a valid attribute for {type(self).__name__}.")
+            setattr(new, attr, value)
+        if "target" in task_args or "result" in task_args:
+            new._sync_result_with_target()
+
+        new.tags = set(self.tags).union(new.tags)
+        new.tags.update(prefect.context.get("tags", ()))
+        new.state_handlers = list(new.state_handlers)
+
+        # The original has been used (copied), so it no longer counts as an unused task.
+        tracker = prefect.context.get("_unused_task_tracker")
+        if tracker is not None:
+            tracker.discard(self)
+            if not _is_constant(new):
+                tracker.add(new)
+        return new
+
+    def __call__(
+        self,
+        *args: Any,
+        mapped: bool = False,
+        task_args: dict | None = None,
+        upstream_tasks: Iterable[Any] | None = None,
+        flow: Flow | None = None,
+        **kwargs: Any,
+    ) -> Task:
+        """Copy the task and bind the copy to its inputs in the flow (the functional API).
+
+        Args:
+            *args: inputs of `run`, by position
+            mapped: whether every input is mapped over
+            task_args: attributes to set on the copy (`name`, `tags`, `max_retries`, ...)
+            upstream_tasks: tasks to run before it without passing data
+            flow: the flow (default: the active flow)
+            **kwargs: inputs of `run`, by keyword
+
+        Returns:
+            the new, bound task
+        """
+        new = self.copy(**(task_args or {}))
+        new.bind(*args, mapped=mapped, upstream_tasks=upstream_tasks, flow=flow, **kwargs)
+        return new
+
+    def bind(
+        self,
+        *args: Any,
+        mapped: bool = False,
+        upstream_tasks: Iterable[Any] | None = None,
+        flow: Flow | None = None,
+        **kwargs: Any,
+    ) -> Task:
+        """Bind this task (not a copy) to its inputs in the flow.
+
+        Args:
+            *args: inputs of `run`, by position
+            mapped: whether every input is mapped over
+            upstream_tasks: tasks to run before it without passing data
+            flow: the flow (default: the active flow)
+            **kwargs: inputs of `run`, by keyword
+
+        Returns:
+            the task itself
+
+        Raises:
+            TypeError: when the inputs do not fit `run`'s signature
+            ValueError: when there is no flow
+        """
+        signature = _run_signature(self.run)
+        callargs = dict(signature.bind(*args, **kwargs).arguments)
+        for parameter in signature.parameters.values():
+            if parameter.kind == VAR_KEYWORD:
+                callargs.update(callargs.pop(parameter.name, {}))
+                break
+
+        flow = flow or prefect.context.get("flow", None)
+        if not flow:
+            from prefect.tasks.core.function import FunctionTask
+
+            shown = self.name if isinstance(self, FunctionTask) else f"{type(self).__name__}(...)"
+            raise ValueError(
+                f"Could not infer an active Flow context while creating edge to {self}. This "
+                "often means you called a task outside a `with Flow(...)` block. To run the "
+                f"task's function outside a flow, call `{shown}.run(...)`."
+            )
+
+        self.set_dependencies(
+            flow=flow, upstream_tasks=upstream_tasks, keyword_tasks=callargs, mapped=mapped
+        )
+        self.tags.update(prefect.context.get("tags", ()))
+        return self
+
+    def map(
+        self,
+        *args: Any,
+        upstream_tasks: Iterable[Any] | None = None,
+        flow: Flow | None = None,
+        task_args: dict | None = None,
+        **kwargs: Any,
+    ) -> Task:
+        """Copy the task and map the copy over its inputs: one child run per element.
+
+        Inputs wrapped in `unmapped` are passed whole to every child; `flatten` flattens an
+        input one level first.
+
+        Args:
+            *args: inputs of `run` to map over, by position
+            upstream_tasks: tasks to run before it (mapped unless wrapped in `unmapped`)
+            flow: the flow (default: the active flow)
+            task_args: attributes to set on the copy
+            **kwargs: inputs of `run` to map over, by keyword
+
+        Returns:
+            the new, mapped task
+
+        Raises:
+            TypeError: when an input cannot be indexed, so cannot be mapped over
+        """
+        for value in list(args) + list(kwargs.values()):
+            if not isinstance(value, EdgeAnnotation) and not hasattr(value, "__getitem__"):
+                raise TypeError(
+                    f"Cannot map over unsubscriptable object of type {type(value)}: "
+                    f"{repr(value)[:50]}. Map over a list (or a task returning one), or wrap "
+                    "the input in `unmapped(...)`."
+                )
+        new = self.copy(**(task_args or {}))
+        return new.bind(*args, mapped=True, upstream_tasks=upstream_tasks, flow=flow, **kwargs)
+
+    # Dependencies ----------------------------------------------------------------------------
+
+    def set_dependencies(
+        self,
+        flow: Flow | None = None,
+        upstream_tasks: Iterable[object] | None = None,
+        downstream_tasks: Iterable[object] | None = None,
+        keyword_tasks: Mapping[str, object] | None = None,
+        mapped: bool = False,
+        validate: bool | None = None,
+    ) -> Task:
+        """Add this task to the flow with the given dependencies (see `Flow.set_dependencies`).
+
+        Raises:
+            ValueError: when there is no flow
+        """
+        flow = flow or prefect.context.get("flow", None)
+        if not flow:
+            raise ValueError(
+                f"No Flow was passed to set the dependencies of {self}, and could not infer an "
+                "active Flow context; pass `flow=` or use a `with Flow(...)` block."
+            )
+        flow.set_dependencies(
+            task=self,
+            upstream_tasks=upstream_tasks,
+            downstream_tasks=downstream_tasks,
+            keyword_tasks=keyword_tasks,
+            validate=validate,
+            mapped=mapped,
+        )
+        return self
+
+    def set_upstream(
+        self, task: object, flow: Flow | None = None, key: str | None = None, mapped: bool = False
+    ) -> Task:
+        """Make `task` run before this one (passing its result as `key`, when given)."""
+        if key is not None:
+            self.set_dependencies(flow=flow, keyword_tasks={key: task}, mapped=mapped)
+        else:
+            self.set_dependencies(flow=flow, upstream_tasks=[task], mapped=mapped)
+        return self
+
+    def set_downstream(
+        self, task: Task, flow: Flow | None = None, key: str | None = None, mapped: bool = False
+    ) -> Task:
+        """Make `task` run after this one (receiving its result as `key`, when given)."""
+        if key is not None:
+            task.set_dependencies(flow=flow, keyword_tasks={key: self}, mapped=mapped)
+        else:
+            task.set_dependencies(flow=flow, upstream_tasks=[self], mapped=mapped)
+        return self
+
+    def inputs(self) -> dict[str, dict]:
+        """The inputs of `run`: `{name: {"type": ..., "required": ..., "default": ...}}`."""
+        inputs = {}
+        for name, parameter in _run_signature(self.run).parameters.items():
+            if parameter.kind in (inspect.Parameter.VAR_KEYWORD, inspect.Parameter.VAR_POSITIONAL):
+                continue
+            input_type = parameter.annotation
+            if input_type is inspect.Parameter.empty:
+                input_type = Any
+            required = parameter.default is inspect.Parameter.empty
+            inputs[name] = dict(
+                type=input_type, required=required, default=None if required else parameter.default
+            )
+        return inputs
+
+    def outputs(self) -> Any:
+        """The return annotation of `run` (`Any` when there is none)."""
+        annotation = _run_signature(self.run).return_annotation
+        return Any if annotation is inspect.Signature.empty else annotation
+
+    def pipe(self, _prefect_task: type[EdgeAnnotation] | Task, **kwargs: Any) -> Task:
+        """Call `_prefect_task` with this task as its first input: `t.pipe(f, y=1)` is
+        `f(t, y=1)`."""
+        return _prefect_task(self, **kwargs)  # type: ignore[call-arg, return-value]
+
+    # Serialization ---------------------------------------------------------------------------
+
+    def serialize(self) -> dict[str, Any]:
+        """The task as the 1.x JSON (`prefect.serialization.task.TaskSchema`)."""
+        from prefect.serialization.task import TaskSchema
+
+        return TaskSchema().dump(self)
+
+    # Iteration and indexing ------------------------------------------------------------------
+
+    def __iter__(self) -> Iterator:
+        if self.nout is None:
+            raise TypeError(
+                f"Task {self.name!r} is not iterable. If your task returns multiple results, "
+                "pass `nout` to the task decorator/constructor, or provide a `Tuple` "
+                "return-type annotation to your task."
+            )
+        return (self[i] for i in range(self.nout))
+
+    def __getitem__(self, key: Any) -> Task:
+        """A task that returns `self`'s result indexed by `key`."""
+        from prefect.tasks.core.operators import GetItem
+
+        name = f"{self.name}[{key.name if isinstance(key, Task) else repr(key)}]"
+        return GetItem(checkpoint=self.checkpoint, name=name, result=self.result).bind(self, key)
+
+    # Operators that build tasks -------------------------------------------------------------
+
+    def is_equal(self, other: object) -> Task:
+        """A task that returns `self == other` (`==` itself compares tasks by identity)."""
+        return _operator("Equal", self, other)
+
+    def is_not_equal(self, other: object) -> Task:
+        """A task that returns `self != other`."""
+        return _operator("NotEqual", self, other)
+
+    def not_(self) -> Task:
+        """A task that returns `not self`."""
+        from prefect.tasks.core.operators import Not
+
+        return Not().bind(self)
+
+    def or_(self, other: object) -> Task:
+        """A task that returns `self or other` (`|` itself sets a dependency)."""
+        return _operator("Or", self, other)
+
+    def __or__(self, other: object) -> object:
+        """`a | b` makes `b` downstream of `a` and returns `b`."""
+        self.set_downstream(other)  # type: ignore[arg-type]
+        return other
+
+    def __ror__(self, other: object) -> Task:
+        """`a | b` with a non-task `a` makes `b` downstream of `a`."""
+        self.set_upstream(other)
+        return self
+
+    def __add__(self, other: object) -> Task:
+        return _operator("Add", self, other)
+
+    def __sub__(self, other: object) -> Task:
+        return _operator("Sub", self, other)
+
+    def __mul__(self, other: object) -> Task:
+        return _operator("Mul", self, other)
+
+    def __truediv__(self, other: object) -> Task:
+        return _operator("Div", self, other)
+
+    def __floordiv__(self, other: object) -> Task:
+        return _operator("FloorDiv", self, other)
+
+    def __mod__(self, other: object) -> Task:
+        return _operator("Mod", self, other)
+
+    def __pow__(self, other: object) -> Task:
+        return _operator("Pow", self, other)
+
+    def __and__(self, other: object) -> Task:
+        return _operator("And", self, other)
+
+    def __radd__(self, other: object) -> Task:
+        return _operator("Add", other, self)
+
+    def __rsub__(self, other: object) -> Task:
+        return _operator("Sub", other, self)
+
+    def __rmul__(self, other: object) -> Task:
+        return _operator("Mul", other, self)
+
+    def __rtruediv__(self, other: object) -> Task:
+        return _operator("Div", other, self)
+
+    def __rfloordiv__(self, other: object) -> Task:
+        return _operator("FloorDiv", other, self)
+
+    def __rmod__(self, other: object) -> Task:
+        return _operator("Mod", other, self)
+
+    def __rpow__(self, other: object) -> Task:
+        return _operator("Pow", other, self)
+
+    def __rand__(self, other: object) -> Task:
+        return _operator("And", other, self)
+
+    def __gt__(self, other: object) -> Task:
+        return _operator("GreaterThan", self, other)
+
+    def __ge__(self, other: object) -> Task:
+        return _operator("GreaterThanOrEqual", self, other)
+
+    def __lt__(self, other: object) -> Task:
+        return _operator("LessThan", self, other)
+
+    def __le__(self, other: object) -> Task:
+        return _operator("LessThanOrEqual", self, other)
+
+
+def _operator(name: str, x: object, y: object) -> Task:
+    from prefect.tasks.core import operators
+
+    return getattr(operators, name)().bind(x, y)
+
+
+def _is_failed(state: State) -> bool:
+    return state.is_failed()
+
+
+def _is_constant(task: Task) -> bool:
+    from prefect.tasks.core.constants import Constant
+
+    return isinstance(task, Constant)
+
+
+def _as_exception_types(
+    task_name: str, retry_on: type[Exception] | Iterable[type[Exception]] | None
+) -> set[type[Exception]]:
+    if retry_on is None:
+        return set()
+    types = {retry_on} if isinstance(retry_on, type) else set(retry_on)
+    for exc_type in types:
+        if not (isinstance(exc_type, type) and issubclass(exc_type, BaseException)):
+            raise TypeError(
+                f"Task {task_name!r}: `retry_on` takes exception types, got {exc_type!r}."
+            )
+    return types
+
+
+EXTRA_CALL_PARAMETERS = [
+    p
+    for p in inspect.Signature.from_callable(Task.__call__).parameters.values()
+    if p.kind == inspect.Parameter.KEYWORD_ONLY
+]

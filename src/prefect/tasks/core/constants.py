@@ -1,0 +1,40 @@
+"""`Constant`: a task that returns a fixed value."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect.core.task import Task
+
+# Longer reprs make unreadable task names; past this the name shows the value's type instead.
+_MAX_REPR_NAME_LENGTH = 8
+
+
+class Constant(Task):
+    """A task that always returns the value it was created with.
+
+    Flows store plain (non-task) inputs as constants of the downstream task rather than as
+    `Constant` tasks; this class is for the cases that need a task, such as `as_task(value)`.
+
+    Args:
+        value: the value the task returns
+        name: the task name; defaults to the value's `repr` when that is at most 8 characters
+            long, otherwise to `Constant[<type name>]` (e.g. `Constant[dict]`)
+        **kwargs: keyword arguments of `Task.__init__`
+    """
+
+    def __init__(self, value: Any, name: str | None = None, **kwargs: Any):
+        self.value = value
+        if name is None:
+            name = repr(value)
+            if len(name) > _MAX_REPR_NAME_LENGTH:
+                name = f"Constant[{type(value).__name__}]"
+        super().__init__(name=name, **kwargs)
+
+    def run(self) -> Any:
+        """Return the value.
+
+        Returns:
+            the value the task was created with
+        """
+        return self.value

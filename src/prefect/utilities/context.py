@@ -1,0 +1,144 @@
+"""The Prefect context: thread-local, run-scoped values that any code can read.
+
+`prefect.context` is a single `Context` object. Every thread sees its own contents: the first
+time a thread touches it, the object is initialized afresh, seeded from the `context` table of
+the config (`[context]` in a user config file, `PREFECT__CONTEXT__<KEY>` environment
+variables) and always holding `config`.
+
+Values are set temporarily with the object as a context manager, which is how flows and the
+runners publish what they are doing:
+
+```python
+with prefect.context(flow=my_flow, tags={"a"}):
+    prefect.context.flow  # my_flow
+prefect.context.get("flow")  # None again
+```
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, MutableMapping
+from typing import Any, ContextManager
+
+from prefect.configuration import Config, config
+from prefect.utilities.collections import DotDict
+
+__all__ = ["Context", "context"]
+
+
+class Context(DotDict, threading.local):
+    """A thread-local `DotDict` holding the values of the current run.
+
+    On creation in each thread it is seeded with the config's `context` table, then the given
+    arguments, and a `config` entry: the loaded config itself, or, if a `config` mapping is
+    passed, a copy of the loaded config with that mapping merged in.
+
+    Args:
+        *args: mappings of initial values
+        **kwargs: more initial values
+
+    Contexts cannot be pickled: they belong to one process and thread.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        initial: dict[str, Any] = {}
+        seeded = config.get("context")
+        if isinstance(seeded, Mapping):
+            for key, value in seeded.items():
+                # Copy tables (such as `secrets`) so that changing them in the context never
+                # changes the loaded config.
+                initial[key] = value.copy() if isinstance(value, Config) else value
+        for arg in args:
+            initial.update(arg.__dict__ if isinstance(arg, DotDict) else arg)
+        initial.update(kwargs)
+        initial["config"] = _merge_config(config, initial.get("config"))
+        super().__init__(initial)
+
+    def __getstate__(self) -> None:
+        raise TypeError(
+            "Prefect context objects cannot be pickled: they hold the live state of one thread. "
+            "Pass the values you need (e.g. `dict(prefect.context)` or `prefect.context.get(...)`) "
+            "instead of the context itself."
+        )
+
+    def __repr__(self) -> str:
+        return "<Context>"
+
+    def __call__(self, *args: MutableMapping, **kwargs: Any) -> ContextManager[Context]:
+        """Temporarily update the context; the previous contents come back on exit.
+
+        Keys set (or removed) inside the block by any means are undone on exit, including when
+        the block raises. A `config` value is merged into the current config rather than
+        replacing it. Blocks nest.
+
+        Args:
+            *args: mappings of values to set
+            **kwargs: more values to set; they win over `args`
+
+        Returns:
+            a context manager whose `with` block sees the updated values; it yields this context
+        """
+        updates = kwargs
+        if args:
+            updates = {}
+            for arg in args:
+                updates.update(arg.__dict__ if isinstance(arg, DotDict) else arg)
+            updates.update(kwargs)
+        return _TemporaryUpdate(self, updates)
+
+
+class _TemporaryUpdate:
+    """What `Context.__call__` returns; a class rather than a generator because it is entered
+    several times per task run and this halves the cost."""
+
+    __slots__ = ("_context", "_updates", "_store", "_previous")
+
+    def __init__(self, context: Context, updates: dict[str, Any]) -> None:
+        self._context = context
+        self._updates = updates
+        self._previous: dict[str, Any] | None = None
+
+    def __enter__(self) -> Context:
+        if self._previous is not None:
+            raise RuntimeError("This prefect.context(...) block is already active; call again.")
+        # The store of the entering thread; the exit restores this one.
+        store = self._store = self._context.__dict__
+        updates = self._updates
+        if "config" in updates:
+            updates = {**updates, "config": _merge_config(store.get("config"), updates["config"])}
+        # A shallow copy of a small dict is cheap, and it is what makes the restore exact: keys
+        # added inside the block (e.g. by `context.update(...)`) disappear on exit too.
+        self._previous = store.copy()
+        store.update(updates)
+        return self._context
+
+    def __exit__(self, *exc_info: object) -> None:
+        store = self._store
+        store.clear()
+        store.update(self._previous)  # type: ignore[arg-type]
+        self._previous = None
+
+
+def _merge_config(base: Any, override: Any) -> Config:
+    """`base` with `override` merged in, as a new `Config`; `base` itself when nothing changes."""
+    if not isinstance(base, Config):
+        base = Config(base) if isinstance(base, Mapping) else Config()
+    if not override or override is base:
+        return base
+    merged = base.copy()
+    _merge_into(merged, override)
+    return merged
+
+
+def _merge_into(target: Config, override: Mapping) -> None:
+    for key, value in override.items():
+        current = dict.get(target, key)
+        if isinstance(current, Config) and isinstance(value, Mapping):
+            # `current` is already a private copy (Config.copy is recursive): update in place.
+            _merge_into(current, value)
+        else:
+            target[key] = value
+
+
+context = Context()

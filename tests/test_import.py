@@ -1,0 +1,56 @@
+"""`import prefect` stays light: heavy dependencies load only when a feature needs them.
+
+Checked in a fresh interpreter, since in the test process other tests import anything they like.
+Wall time is measured by `bench/bench_import.py`, not asserted here.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+# Not imported by `import prefect`; each is imported inside the function that needs it.
+HEAVY_MODULES = (
+    "dask",
+    "distributed",
+    "sqlalchemy",
+    "graphviz",
+    "boto3",
+    "marshmallow",
+    "requests",
+)
+
+CORE_NAMES = ("config", "context", "Flow", "task")
+
+_PROBE = f"""
+import json, sys
+import prefect
+loaded = sorted(
+    name for name in {HEAVY_MODULES!r}
+    if any(m == name or m.startswith(name + ".") for m in list(sys.modules))
+)
+present = {{name: hasattr(prefect, name) for name in {CORE_NAMES!r}}}
+print(json.dumps({{"loaded": loaded, "present": present}}))
+"""
+
+
+@pytest.fixture(scope="module")
+def import_probe() -> dict:
+    completed = subprocess.run(
+        [sys.executable, "-c", _PROBE], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert completed.returncode == 0, f"`import prefect` failed:\n{completed.stderr}"
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("heavy_module", HEAVY_MODULES)
+def test_import_prefect_does_not_import_heavy_dependency(import_probe: dict, heavy_module: str):
+    assert heavy_module not in import_probe["loaded"]
+
+
+@pytest.mark.parametrize("name", CORE_NAMES)
+def test_import_prefect_provides_core_name(import_probe: dict, name: str):
+    assert import_probe["present"][name], f"prefect.{name} is missing after `import prefect`"

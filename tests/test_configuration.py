@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime
 import os
 import pickle
@@ -672,6 +673,13 @@ class TestConfig:
         assert cfg.a.b == {}
         assert isinstance(cfg.a, Config)
         assert cfg.copy().anything == {}
+
+    def test_deepcopy_is_independent(self):
+        cfg = Config({"a": {"b": [1]}})
+        clone = copy.deepcopy(cfg)
+        clone.a.b.append(2)
+        assert cfg.a.b == [1]
+        assert type(clone.a) is Config
 
     def test_pickle_round_trip(self, home):
         cfg = load_configuration(DEFAULT_CONFIG)

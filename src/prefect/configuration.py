@@ -24,7 +24,15 @@ from ast import literal_eval
 from collections.abc import Iterable
 from typing import Any, Union, cast
 
-from box import Box
+from prefect.utilities._lazy_import import import_box
+from prefect.utilities.collections import (
+    CompoundKey,
+    dict_to_flatdict,
+    flatdict_to_dict,
+    merge_dicts,
+)
+
+Box = import_box()
 
 try:
     # The standard-library parser is TOML 1.0 compliant, several times faster than `toml`, and
@@ -32,13 +40,6 @@ try:
     import tomllib as _tomllib
 except ImportError:  # pragma: no cover (Python 3.10)
     _tomllib = None  # type: ignore[assignment]
-
-from prefect.utilities.collections import (
-    CompoundKey,
-    dict_to_flatdict,
-    flatdict_to_dict,
-    merge_dicts,
-)
 
 DEFAULT_CONFIG = os.path.join(os.path.dirname(__file__), "config.toml")
 USER_CONFIG = os.getenv("PREFECT__USER_CONFIG_PATH", "~/.prefect/config.toml")
@@ -82,7 +83,7 @@ class Config(Box):
         # `Box.copy` rebuilds nested boxes in current python-box releases; make sure of it
         # rather than depend on that detail.
         for key, value in dict.items(new):
-            if isinstance(value, Config) and value is dict.get(self, key):
+            if value is dict.get(self, key) and isinstance(value, Config):
                 dict.__setitem__(new, key, value.copy())
         return new
 

@@ -158,6 +158,13 @@ def test_no_result_equals_only_no_result_instances():
     assert NoResult is not None and NoResult != None  # noqa: E711
 
 
+def test_no_result_is_hashable_unlike_results_with_values():
+    assert hash(NoResult) == hash(NoResultType())
+    assert len({NoResult, NoResultType()}) == 1
+    with pytest.raises(TypeError):
+        hash(Result(1))
+
+
 def test_no_result_keeps_its_identity_through_pickle_and_deepcopy():
     assert pickle.loads(pickle.dumps(NoResult)) is NoResult
     assert copy.deepcopy(NoResult) is NoResult

@@ -37,6 +37,9 @@ class TestDotDict:
     def test_init_from_another_dotdict(self):
         assert DotDict(DotDict(a=1)) == {"a": 1}
 
+    def test_init_from_pairs(self):
+        assert DotDict([("a", 1), ("b", 2)]) == {"a": 1, "b": 2}
+
     def test_empty_init(self):
         assert len(DotDict()) == 0
 

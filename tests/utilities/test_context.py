@@ -93,6 +93,10 @@ class TestTemporaryUpdates:
                 assert context.a == 2
             assert context.a == 1
 
+    def test_entering_without_config_keeps_the_same_config_object(self):
+        with context(a=1), context({"b": 2}):
+            assert context.config is config
+
     def test_yields_the_context_itself(self):
         with context(a=1) as ctx:
             assert ctx is context
@@ -248,3 +252,29 @@ class TestThreads:
         for thread in threads:
             thread.join()
         assert seen == {"x": "x", "y": "y"}
+
+
+def test_writes_inside_nested_blocks_are_undone_block_by_block():
+    ctx = Context(a=0)
+    with ctx(b=1):
+        ctx.update(c=2)
+        with ctx(a=10):
+            ctx.c = 20
+            ctx["d"] = 30
+            del ctx["b"]
+            assert (ctx.a, ctx.c, ctx.d, "b" in ctx) == (10, 20, 30, False)
+        assert (ctx.a, ctx.b, ctx.c, "d" in ctx) == (0, 1, 2, False)
+        ctx.a = 5
+    assert dict(ctx) == {"a": 0, "config": ctx.config}
+
+
+def test_blocks_exited_out_of_order_still_restore_their_keys():
+    ctx = Context()
+    outer = ctx(x=1)
+    inner = ctx(y=2)
+    outer.__enter__()
+    inner.__enter__()
+    outer.__exit__(None, None, None)
+    assert "x" not in ctx and ctx.y == 2
+    inner.__exit__(None, None, None)
+    assert "y" not in ctx

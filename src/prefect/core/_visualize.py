@@ -45,7 +45,7 @@ def visualize_flow(
         state = task_states.get(task)
         if state is not None:
             attrs.update(style="filled", fillcolor=state.color + "80")
-        graph.node(str(id(task)), task.name, **attrs)
+        graph.node(str(id(task)), f"{task.name} <map>" if mapped else task.name, **attrs)
         if mapped and state is not None and state.is_mapped():
             for index, child in enumerate(state.map_states):
                 graph.node(

@@ -610,7 +610,7 @@ class Flow:
         Raises:
             ValueError: when the graph has a cycle (the message names its tasks)
         """
-        roots = None if root_tasks is None else tuple(root_tasks)
+        roots = tuple(root_tasks) if root_tasks else None
         key = ("sorted_tasks", roots)
         cached = self._cache.get(key)
         if cached is not None:

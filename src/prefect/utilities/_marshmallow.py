@@ -54,7 +54,7 @@ class ObjectSchemaOptions(SchemaOpts):
 def _init_parameter_names(cls: type) -> frozenset[str]:
     """The names ``cls.__init__`` accepts as keywords (not ``self``, ``*args``, ``**kwargs``)."""
     try:
-        parameters = inspect.signature(cls.__init__).parameters
+        parameters = inspect.signature(getattr(cls, "__init__")).parameters
     except (TypeError, ValueError):
         return frozenset()
     return frozenset(
@@ -235,7 +235,10 @@ class Nested(fields.Nested):
             # Marshmallow would otherwise skip the field when the attribute is missing.
             self._CHECK_ATTRIBUTE = False
 
-    def _serialize(self, nested_obj: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+    # marshmallow's own Nested renames Field's `value` parameter; we follow Nested.
+    def _serialize(  # type: ignore[override]
+        self, nested_obj: Any, attr: str | None, obj: Any, **kwargs: Any
+    ) -> Any:
         if self.value_selection_fn is not None:
             nested_obj = self.value_selection_fn(obj, self.context or {})
         if nested_obj is None:

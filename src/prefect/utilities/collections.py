@@ -51,7 +51,8 @@ class DotDict(MutableMapping):
         # Write straight into the instance dict: `self.update` could be shadowed by a key.
         store = self.__dict__
         if init_dict:
-            store.update(_items(init_dict))
+            # dict.update also takes other mappings and iterables of pairs.
+            store.update(init_dict.__dict__ if isinstance(init_dict, DotDict) else init_dict)
         if kwargs:
             store.update(kwargs)
 
@@ -171,7 +172,7 @@ def merge_dicts(d1: DictLike, d2: DictLike) -> DictLike:
         if key in new_dict:
             current = new_dict[key]
             if isinstance(current, MutableMapping) and isinstance(value, MutableMapping):
-                value = merge_dicts(current, value)
+                value = merge_dicts(cast(DictLike, current), cast(DictLike, value))
         new_dict[key] = value
     return new_dict
 

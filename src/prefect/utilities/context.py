@@ -55,6 +55,21 @@ class Context(DotDict, threading.local):
         initial["config"] = _merge_config(config, initial.get("config"))
         super().__init__(initial)
 
+    def __setitem__(self, key: str, value: Any) -> None:
+        store = self.__dict__
+        journal = _innermost_journal(self)
+        if journal is not None and key not in journal:
+            journal[key] = store.get(key, _MISSING)
+        store[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        store = self.__dict__
+        value = store[key]
+        journal = _innermost_journal(self)
+        if journal is not None and key not in journal:
+            journal[key] = value
+        del store[key]
+
     def __getstate__(self) -> None:
         raise TypeError(
             "Prefect context objects cannot be pickled: they hold the live state of one thread. "
@@ -88,36 +103,71 @@ class Context(DotDict, threading.local):
         return _TemporaryUpdate(self, updates)
 
 
-class _TemporaryUpdate:
-    """What `Context.__call__` returns; a class rather than a generator because it is entered
-    several times per task run and this halves the cost."""
+_MISSING = object()
 
-    __slots__ = ("_context", "_updates", "_store", "_previous")
+# Per thread: id(context) -> stack of the journals of the blocks active on that context.
+_blocks = threading.local()
+
+
+def _journal_stack(context: Context) -> list[dict[str, Any]]:
+    stacks = _blocks.__dict__.setdefault("stacks", {})
+    return stacks.setdefault(id(context), [])
+
+
+def _innermost_journal(context: Context) -> dict[str, Any] | None:
+    stacks = _blocks.__dict__.get("stacks")
+    if stacks:
+        stack = stacks.get(id(context))
+        if stack:
+            return stack[-1]
+    return None
+
+
+class _TemporaryUpdate:
+    """What `Context.__call__` returns.
+
+    Entering sets the new values and starts a journal holding the previous value of every key
+    the block changes (its own updates, and any later write through the context's mapping
+    methods). Exiting puts those values back, so keys added inside the block disappear and
+    changed ones revert, without copying the context. A class rather than a generator because
+    it is entered several times per task run.
+    """
+
+    __slots__ = ("_context", "_updates", "_store", "_journal")
 
     def __init__(self, context: Context, updates: dict[str, Any]) -> None:
         self._context = context
         self._updates = updates
-        self._previous: dict[str, Any] | None = None
+        self._journal: dict[str, Any] | None = None
 
     def __enter__(self) -> Context:
-        if self._previous is not None:
+        if self._journal is not None:
             raise RuntimeError("This prefect.context(...) block is already active; call again.")
         # The store of the entering thread; the exit restores this one.
         store = self._store = self._context.__dict__
         updates = self._updates
         if "config" in updates:
             updates = {**updates, "config": _merge_config(store.get("config"), updates["config"])}
-        # A shallow copy of a small dict is cheap, and it is what makes the restore exact: keys
-        # added inside the block (e.g. by `context.update(...)`) disappear on exit too.
-        self._previous = store.copy()
+        journal = self._journal = {key: store.get(key, _MISSING) for key in updates}
         store.update(updates)
+        _journal_stack(self._context).append(journal)
         return self._context
 
     def __exit__(self, *exc_info: object) -> None:
+        journal = self._journal
+        self._journal = None
+        stack = _journal_stack(self._context)
+        # Blocks normally exit innermost first; tolerate generators closing out of order.
+        if stack and stack[-1] is journal:
+            stack.pop()
+        else:
+            stack[:] = [j for j in stack if j is not journal]
         store = self._store
-        store.clear()
-        store.update(self._previous)  # type: ignore[arg-type]
-        self._previous = None
+        for key, previous in journal.items():  # type: ignore[union-attr]
+            if previous is _MISSING:
+                store.pop(key, None)
+            else:
+                store[key] = previous
 
 
 def _merge_config(base: Any, override: Any) -> Config:

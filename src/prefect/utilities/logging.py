@@ -278,7 +278,7 @@ class RedirectToLog:
         return False
 
 
-def _stream_formatter(fmt: str, datefmt: str) -> logging.Formatter:
+def _stream_formatter(fmt: str | None, datefmt: str | None) -> logging.Formatter:
     formatter = logging.Formatter(fmt, datefmt)
     formatter.converter = time.gmtime
     return formatter

@@ -54,29 +54,32 @@ def as_task(x: Any, flow: Flow | None = None) -> prefect.Task:
     if isinstance(x, EdgeAnnotation):
         return as_task(x.value, flow=flow)
 
-    from prefect.tasks.core import collections
     from prefect.tasks.core.constants import Constant
 
     if isinstance(x, (list, tuple, set, dict)) and _holds_task(x):
-        # Items are bound as they are: tasks become edges, plain values constants.
-        if isinstance(x, dict):
-            result: Task = collections.Dict().bind(
-                keys=list(x.keys()), values=list(x.values()), flow=flow
-            )
-        else:
-            collection_cls = {
-                list: collections.List,
-                tuple: collections.Tuple,
-                set: collections.Set,
-            }
-            cls = next(c for base, c in collection_cls.items() if isinstance(x, base))
-            result = cls().bind(*x, flow=flow)
-        result.auto_generated = True
-        return result
+        # Items are bound as they are: tasks become edges, plain values constants. The
+        # collection task goes into `flow`, which may not be the flow being built, so it must
+        # not count as an unused task of the active `with Flow(...)` block.
+        with prefect.context(_unused_task_tracker=set()):
+            return _collection_task(x, flow)
 
     constant = Constant(value=x)
     constant.auto_generated = True
     return constant
+
+
+def _collection_task(x: list | tuple | set | dict, flow: Flow | None) -> prefect.Task:
+    from prefect.tasks.core import collections
+
+    result: prefect.Task
+    if isinstance(x, dict):
+        result = collections.Dict().bind(keys=list(x.keys()), values=list(x.values()), flow=flow)
+    else:
+        collection_cls = {list: collections.List, tuple: collections.Tuple, set: collections.Set}
+        cls = next(c for base, c in collection_cls.items() if isinstance(x, base))
+        result = cls().bind(*x, flow=flow)
+    result.auto_generated = True
+    return result
 
 
 def _holds_task(x: Any) -> bool:
@@ -216,7 +219,8 @@ def apply_map(func: Callable, *args: Any, flow: Flow | None = None, **kwargs: An
 
     def prepare(value: Any) -> Task:
         is_mapped = not isinstance(value, unmapped)
-        as_arg = as_task(value, flow=temporary)
+        # Collections of tasks are built in the real flow, where their inputs live.
+        as_arg = as_task(value, flow=flow)
         is_constant = isinstance(as_arg, Constant) and not isinstance(
             value.value if isinstance(value, EdgeAnnotation) else value, Task
         )

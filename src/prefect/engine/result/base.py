@@ -212,7 +212,8 @@ class NoResultType(Result):
     def __eq__(self, other: Any) -> bool:
         return type(self) is type(other)
 
-    def __hash__(self) -> int:
+    def __hash__(self) -> int:  # type: ignore[override]
+        # Unlike results with values, the sentinel is hashable (all instances alike).
         return hash(NoResultType)
 
     def __repr__(self) -> str:

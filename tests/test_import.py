@@ -21,6 +21,14 @@ HEAVY_MODULES = (
     "boto3",
     "marshmallow",
     "requests",
+    # python-box and what it imports load when `prefect.config` is first used; its optional
+    # converters only when a converter is used.
+    "box",
+    "yaml",
+    "msgpack",
+    "pendulum",
+    "cloudpickle",
+    "croniter",
 )
 
 CORE_NAMES = ("config", "context", "Flow", "task")
@@ -54,3 +62,29 @@ def test_import_prefect_does_not_import_heavy_dependency(import_probe: dict, hea
 @pytest.mark.parametrize("name", CORE_NAMES)
 def test_import_prefect_provides_core_name(import_probe: dict, name: str):
     assert import_probe["present"][name], f"prefect.{name} is missing after `import prefect`"
+
+
+_CONFIG_PROBE = """
+import sys
+import box
+import prefect
+from prefect.configuration import Config, config
+assert prefect.config is config is prefect.configuration.config
+assert isinstance(config, box.Box) and isinstance(config, Config)
+assert prefect.context.config is config
+assert prefect.context is prefect.utilities.context.context
+assert prefect.api is prefect.utilities.plugins.API
+print(config.backend)
+"""
+
+
+def test_config_and_context_are_built_on_first_use_and_are_the_1x_objects():
+    completed = subprocess.run(
+        [sys.executable, "-c", _CONFIG_PROBE],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == "server"

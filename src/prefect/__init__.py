@@ -1,7 +1,8 @@
 """Prefect Core 1.x: build, run and orchestrate data workflows.
 
-Names whose modules are heavy or built later (`Client`, `schedules`, `storage`, `executors`,
-`serialization`, `agent`, `backend`, `artifacts`) are bound on first access.
+`config` and `context`, and names whose modules are heavy or built later (`Client`,
+`schedules`, `storage`, `executors`, `serialization`, `agent`, `backend`, `artifacts`), are
+bound on first access.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from typing import Any
 # The order matters: configuration before context, both before anything that reads them.
 from prefect._version import __version__
 import prefect.utilities
-from prefect.configuration import config
-from prefect.utilities.context import context
+import prefect.configuration
+import prefect.utilities.context
 import prefect.utilities.logging
-from prefect.utilities.plugins import API as api, PLUGINS as plugins, MODELS as models
+import prefect.utilities.plugins
 
 import prefect.triggers
 from prefect.core import Task, Flow, Parameter
@@ -62,6 +63,20 @@ _LAZY_SUBMODULES = {
 
 
 def __getattr__(name: str) -> Any:
+    # `config` and `context` are built on first use: building them loads python-box, which
+    # costs more than the rest of `import prefect`. Once built they are plain attributes.
+    if name == "config":
+        value = prefect.configuration.config
+        globals()["config"] = value
+        return value
+    if name == "context":
+        value = prefect.utilities.context.context
+        globals()["context"] = value
+        return value
+    if name in ("api", "plugins", "models"):
+        value = getattr(prefect.utilities.plugins, name.upper())
+        globals()[name] = value
+        return value
     if name == "Client":
         from prefect.client import Client
 

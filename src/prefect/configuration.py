@@ -20,19 +20,17 @@ from __future__ import annotations
 import datetime
 import os
 import re
+import threading
 from ast import literal_eval
-from collections.abc import Iterable
-from typing import Any, Union, cast
+from collections.abc import Iterable, MutableMapping
+from typing import TYPE_CHECKING, Any, Union, cast
 
-from prefect.utilities._lazy_import import import_box
 from prefect.utilities.collections import (
     CompoundKey,
     dict_to_flatdict,
     flatdict_to_dict,
     merge_dicts,
 )
-
-Box = import_box()
 
 try:
     # The standard-library parser is TOML 1.0 compliant, several times faster than `toml`, and
@@ -55,37 +53,64 @@ _MAX_INTERPOLATION_ROUNDS = 10
 _SECRETS_PATH = ("context", "secrets")
 
 
-class Config(Box):
-    """A nested configuration mapping with attribute and item access.
+# `Config` is a `box.Box`, and python-box (with what it imports) costs more than the rest of
+# `import prefect` together. So the class, and `config` itself, are built on first use
+# (module `__getattr__` below); `import prefect` alone does not load box. Until then, the few
+# values needed at import time (logging settings) are read from the plain loaded values.
+_lock = threading.RLock()
+_config_cls: type | None = None
+_default_flat: dict | None = None
+_default_plain: dict | None = None
 
-    Tables are themselves `Config` objects, so `config.cloud.api` and `config["cloud"]["api"]`
-    are equivalent. Any `box.Box` option may be passed, e.g. `Config(default_box=True)`.
-    """
 
-    def __getattr__(self, item: str) -> Any:
-        # Attribute reads of existing keys (`config.cloud.api`) are the common case and sit on
-        # hot paths; answer them straight from the dict before Box's general lookup.
-        try:
-            return dict.__getitem__(self, item)
-        except KeyError:
-            return super().__getattr__(item)
+def _config_class() -> type:
+    """The `Config` class (created, importing box, on first call)."""
+    global _config_cls
+    if _config_cls is None:
+        with _lock:
+            if _config_cls is None:
+                from prefect.utilities._lazy_import import import_box
 
-    def copy(self) -> Config:
-        """Return a recursive copy.
+                _config_cls = _make_config_class(import_box())
+    return _config_cls
 
-        Every nested `Config` is a new object, so setting keys on the copy (at any depth) never
-        changes the original. Leaf values (lists, objects) are shared, not copied.
 
-        Returns:
-            the copy, with the same `Box` options
+def _make_config_class(Box: type) -> type:
+    class Config(Box):
+        """A nested configuration mapping with attribute and item access.
+
+        Tables are themselves `Config` objects, so `config.cloud.api` and `config["cloud"]["api"]`
+        are equivalent. Any `box.Box` option may be passed, e.g. `Config(default_box=True)`.
         """
-        new = cast(Config, Box.copy(self))
-        # `Box.copy` rebuilds nested boxes in current python-box releases; make sure of it
-        # rather than depend on that detail.
-        for key, value in dict.items(new):
-            if value is dict.get(self, key) and isinstance(value, Config):
-                dict.__setitem__(new, key, value.copy())
-        return new
+
+        def __getattr__(self, item: str) -> Any:
+            # Attribute reads of existing keys (`config.cloud.api`) are the common case and sit on
+            # hot paths; answer them straight from the dict before Box's general lookup.
+            try:
+                return dict.__getitem__(self, item)
+            except KeyError:
+                return super().__getattr__(item)
+
+        def copy(self) -> Config:
+            """Return a recursive copy.
+
+            Every nested `Config` is a new object, so setting keys on the copy (at any depth) never
+            changes the original. Leaf values (lists, objects) are shared, not copied.
+
+            Returns:
+                the copy, with the same `Box` options
+            """
+            new = cast(Config, Box.copy(self))
+            # `Box.copy` rebuilds nested boxes in current python-box releases; make sure of it
+            # rather than depend on that detail.
+            for key, value in dict.items(new):
+                if value is dict.get(self, key) and isinstance(value, Config):
+                    dict.__setitem__(new, key, value.copy())
+            return new
+
+    Config.__module__ = __name__
+    Config.__qualname__ = "Config"
+    return Config
 
 
 def string_to_type(val: str) -> Union[bool, int, float, str]:
@@ -189,11 +214,12 @@ def process_task_defaults(config: Config) -> Config:
     Returns:
         the same config object
     """
-    if not isinstance(config.get("tasks"), Box):
-        config["tasks"] = Config()
+    table = type(config)
+    if not isinstance(config.get("tasks"), MutableMapping):
+        config["tasks"] = table()
     tasks = config["tasks"]
-    if not isinstance(tasks.get("defaults"), Box):
-        tasks["defaults"] = Config()
+    if not isinstance(tasks.get("defaults"), MutableMapping):
+        tasks["defaults"] = table()
     defaults = tasks["defaults"]
 
     defaults["max_retries"] = defaults.get("max_retries") or 0
@@ -246,10 +272,10 @@ def validate_config(config: Config) -> None:
         ValueError: naming the first offending key
     """
     for key, value in dict.items(config):
-        if isinstance(key, str) and hasattr(Config, key):
+        if isinstance(key, str) and hasattr(_config_class(), key):
             raise ValueError(f'Invalid config key: "{key}"')
         if isinstance(value, dict):
-            validate_config(cast(Config, value))
+            validate_config(value)
 
 
 def load_toml(path: str) -> dict:
@@ -303,6 +329,11 @@ def interpolate_config(config: dict, env_var_prefix: str | None = None) -> Confi
     Returns:
         the resulting `Config`
     """
+    return flatdict_to_dict(_interpolate_flat(config, env_var_prefix), dct_class=_config_class())
+
+
+def _interpolate_flat(config: dict, env_var_prefix: str | None) -> dict:
+    """`interpolate_config` on the flattened view, returning it flat."""
     flat_config = dict_to_flatdict(config)
 
     if env_var_prefix:
@@ -336,8 +367,7 @@ def interpolate_config(config: dict, env_var_prefix: str | None = None) -> Confi
                 flat_config[key] = INTERPOLATION_REGEX.sub(
                     lambda m: str(_resolve_reference(flat_config, m)), value
                 )
-
-    return flatdict_to_dict(flat_config, dct_class=Config)
+    return flat_config
 
 
 def _expand_path(path: str) -> str:
@@ -365,6 +395,19 @@ def load_configuration(
     Raises:
         ValueError: if a key collides with a `Config` attribute (see `validate_config`)
     """
+    flat = _load_flat(path, user_config_path, backend_config_path, env_var_prefix)
+    config = flatdict_to_dict(flat, dct_class=_config_class())
+    validate_config(config)
+    return process_task_defaults(config)
+
+
+def _load_flat(
+    path: str,
+    user_config_path: str | None,
+    backend_config_path: str | None,
+    env_var_prefix: str | None,
+) -> dict:
+    """The merged and interpolated configuration, flattened (no `Config` objects)."""
     loaded = load_toml(_expand_path(path))
     for extra_path in (user_config_path, backend_config_path):
         if not extra_path:
@@ -372,10 +415,7 @@ def load_configuration(
         expanded = _expand_path(extra_path)
         if os.path.isfile(expanded):
             loaded = cast(dict, merge_dicts(loaded, load_toml(expanded)))
-
-    config = interpolate_config(loaded, env_var_prefix=env_var_prefix)
-    validate_config(config)
-    return process_task_defaults(config)
+    return _interpolate_flat(loaded, env_var_prefix)
 
 
 def load_default_config() -> Config:
@@ -393,4 +433,60 @@ def load_default_config() -> Config:
     )
 
 
-config: Config = load_default_config()
+def _default_values() -> dict:
+    """The default configuration as plain nested dicts, loaded once, without box."""
+    global _default_flat, _default_plain
+    if _default_plain is None:
+        with _lock:
+            if _default_flat is None:
+                _default_flat = _load_flat(
+                    DEFAULT_CONFIG, USER_CONFIG, BACKEND_CONFIG, ENV_VAR_PREFIX
+                )
+            _default_plain = process_task_defaults(flatdict_to_dict(_default_flat, dct_class=dict))
+    return _default_plain
+
+
+def _current_value(*path: str) -> Any:
+    """A value of `prefect.config` if it exists yet, else of the plain default values.
+
+    For code that runs at import time and must not build the `Config` (logging setup).
+    """
+    node: Any = globals().get("config")
+    if node is None:
+        node = _default_values()
+    for key in path:
+        node = dict.__getitem__(node, key) if isinstance(node, dict) else node[key]
+    return node
+
+
+def _materialize_config() -> Config:
+    with _lock:
+        existing = globals().get("config")
+        if existing is not None:
+            return existing
+        if _default_flat is not None:
+            # Reuse the values loaded at import time (the same files and environment).
+            loaded = flatdict_to_dict(_default_flat, dct_class=_config_class())
+            validate_config(loaded)
+            loaded = process_task_defaults(loaded)
+        else:
+            loaded = load_default_config()
+        globals()["config"] = loaded
+        return loaded
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Config":
+        return _config_class()
+    if name == "config":
+        return _materialize_config()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+if TYPE_CHECKING:
+    from box import Box
+
+    class Config(Box):  # noqa: D101 - the real class is built by _make_config_class
+        def copy(self) -> Config: ...
+
+    config: Config

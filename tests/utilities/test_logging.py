@@ -438,3 +438,17 @@ def test_redirect_to_log_defaults_to_the_stdout_logger_and_acts_like_a_text_stre
     redirect.flush()
     with pytest.raises(TypeError, match="must be str, not bytes"):
         redirect.write(b"bytes")  # type: ignore[arg-type]
+
+
+def test_log_overhead_is_the_json_size_of_an_empty_entry():
+    import json
+
+    example = {
+        "flow_run_id": "00000000-0000-0000-0000-000000000000",
+        "task_run_id": "00000000-0000-0000-0000-000000000000",
+        "timestamp": "2020-01-01T00:00:00.000000+00:00",
+        "name": "",
+        "level": "CRITICAL",
+        "message": "",
+    }
+    assert LOG_OVERHEAD == len(json.dumps(example))

@@ -8,7 +8,6 @@ import copy
 import functools
 import os
 import warnings
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, TypedDict
 
 import prefect
@@ -19,6 +18,8 @@ from prefect.utilities.edges import EdgeAnnotation
 from prefect.utilities.tasks import as_task
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from prefect.engine.result import Result
     from prefect.engine.state import State
     from prefect.executors import Executor
@@ -864,7 +865,7 @@ class Flow:
         """
         import cloudpickle
 
-        path = Path(os.path.expanduser(fpath))
+        path = _path(fpath)
         if not path.exists():
             path = _default_save_path(fpath)
         with open(path, "rb") as f:
@@ -881,7 +882,7 @@ class Flow:
         """
         import cloudpickle
 
-        path = Path(os.path.expanduser(fpath)) if fpath else _default_save_path(self.name)
+        path = _path(fpath) if fpath else _default_save_path(self.name)
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "wb") as f:
             cloudpickle.dump(self, f)
@@ -943,11 +944,16 @@ def _default_run_config() -> Any:
     return UniversalRun()
 
 
+def _path(fpath: str) -> Path:
+    from pathlib import Path
+
+    return Path(os.path.expanduser(fpath))
+
+
 def _default_save_path(name: str) -> Path:
     from slugify import slugify
 
-    home = os.path.expanduser(prefect.config.home_dir)
-    return Path(home) / "flows" / f"{slugify(name)}.prefect"
+    return _path(prefect.config.home_dir) / "flows" / f"{slugify(name)}.prefect"
 
 
 def _annotations(value: Any, mapped: bool) -> dict[str, bool]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import collections.abc
 import copy
 import enum
-import inspect
 import typing
 import warnings
 import weakref
@@ -16,6 +15,8 @@ import prefect
 from prefect.utilities.edges import EdgeAnnotation
 
 if TYPE_CHECKING:
+    import inspect
+
     from prefect.core.edge import Edge
     from prefect.core.flow import Flow
     from prefect.engine.result import Result
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Task", "NoDefault"]
 
-VAR_KEYWORD = inspect.Parameter.VAR_KEYWORD
 
 # The keyword arguments of `Task.__call__` that are not inputs of `run`; a `run` may not use them.
 RESERVED_ARGUMENTS = ("upstream_tasks", "mapped", "task_args", "flow")
@@ -38,23 +38,41 @@ class NoDefault(enum.Enum):
         return "<no default>"
 
 
+_CO_VARARGS = 0x04
+
+
 def _validate_run_signature(run: Callable) -> None:
     """Refuse `run` signatures the engine cannot call with keyword arguments only."""
-    func = inspect.unwrap(run)
-    try:
-        spec = inspect.getfullargspec(func)
-    except TypeError as exc:
-        raise ValueError(
-            f"Cannot inspect the signature of {func!r} (common for builtins and C functions); "
-            "wrap it in a plain Python function to use it as a task."
-        ) from exc
-    if spec.varargs:
+    func = run
+    seen = set()
+    while hasattr(func, "__wrapped__") and id(func) not in seen:  # as `inspect.unwrap`
+        seen.add(id(func))
+        func = func.__wrapped__
+    # Read plain functions' code objects directly: this runs for every Task subclass created,
+    # and `inspect` is not needed at import time otherwise.
+    code = getattr(func, "__code__", None)
+    if code is not None and not hasattr(func, "__signature__"):
+        has_varargs = bool(code.co_flags & _CO_VARARGS)
+        names = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
+    else:
+        import inspect
+
+        try:
+            spec = inspect.getfullargspec(func)
+        except TypeError as exc:
+            raise ValueError(
+                f"Cannot inspect the signature of {func!r} (common for builtins and C "
+                "functions); wrap it in a plain Python function to use it as a task."
+            ) from exc
+        has_varargs = spec.varargs is not None
+        names = tuple(spec.args + spec.kwonlyargs)
+    if has_varargs:
         raise ValueError(
             "Tasks with variable positional arguments (*args) are not supported, because all "
             "Prefect arguments are stored as keywords. Accept **kwargs in `run` instead and "
             "build the positional arguments from them."
         )
-    violations = [name for name in RESERVED_ARGUMENTS if name in spec.args + spec.kwonlyargs]
+    violations = [name for name in RESERVED_ARGUMENTS if name in names]
     if violations:
         raise ValueError(
             "Tasks cannot have the following argument names: {}. These are reserved keyword "
@@ -72,6 +90,8 @@ def _run_signature(run: Callable) -> inspect.Signature:
         return _SIGNATURES[key]
     except (KeyError, TypeError):
         pass
+    import inspect
+
     signature = inspect.signature(run)
     try:
         _SIGNATURES[key] = signature
@@ -82,7 +102,9 @@ def _run_signature(run: Callable) -> inspect.Signature:
 
 def _infer_run_nout(run: Callable) -> int | None:
     """The number of outputs declared by a `Tuple[...]` return annotation of `run`, if any."""
-    annotation = inspect.signature(run).return_annotation
+    import inspect
+
+    annotation = _run_signature(run).return_annotation
     if annotation is inspect.Signature.empty:
         return None
     if isinstance(annotation, str):
@@ -335,11 +357,13 @@ class Task(metaclass=TaskMetaclass):
         """The signature of calling the task: `run`'s inputs plus the extra call parameters."""
         cached = self.__dict__.get("_cached_signature")
         if cached is None:
+            import inspect
+
             parameters = list(_run_signature(self.run).parameters.values())
             by_kind: dict[Any, list] = collections.defaultdict(list)
             for parameter in parameters:
                 by_kind[parameter.kind].append(parameter)
-            by_kind[inspect.Parameter.KEYWORD_ONLY].extend(EXTRA_CALL_PARAMETERS)
+            by_kind[inspect.Parameter.KEYWORD_ONLY].extend(_extra_call_parameters())
             ordered = []
             for kind in (
                 inspect.Parameter.POSITIONAL_ONLY,
@@ -460,7 +484,7 @@ class Task(metaclass=TaskMetaclass):
         signature = _run_signature(self.run)
         callargs = dict(signature.bind(*args, **kwargs).arguments)
         for parameter in signature.parameters.values():
-            if parameter.kind == VAR_KEYWORD:
+            if parameter.kind == _VAR_KEYWORD:
                 callargs.update(callargs.pop(parameter.name, {}))
                 break
 
@@ -571,6 +595,8 @@ class Task(metaclass=TaskMetaclass):
 
     def inputs(self) -> dict[str, dict]:
         """The inputs of `run`: `{name: {"type": ..., "required": ..., "default": ...}}`."""
+        import inspect
+
         inputs = {}
         for name, parameter in _run_signature(self.run).parameters.items():
             if parameter.kind in (inspect.Parameter.VAR_KEYWORD, inspect.Parameter.VAR_POSITIONAL):
@@ -586,6 +612,8 @@ class Task(metaclass=TaskMetaclass):
 
     def outputs(self) -> Any:
         """The return annotation of `run` (`Any` when there is none)."""
+        import inspect
+
         annotation = _run_signature(self.run).return_annotation
         return Any if annotation is inspect.Signature.empty else annotation
 
@@ -741,8 +769,28 @@ def _as_exception_types(
     return types
 
 
-EXTRA_CALL_PARAMETERS = [
-    p
-    for p in inspect.Signature.from_callable(Task.__call__).parameters.values()
-    if p.kind == inspect.Parameter.KEYWORD_ONLY
-]
+def _extra_call_parameters() -> list:
+    import inspect
+
+    return [
+        p
+        for p in inspect.Signature.from_callable(Task.__call__).parameters.values()
+        if p.kind == inspect.Parameter.KEYWORD_ONLY
+    ]
+
+
+# `inspect.Parameter.VAR_KEYWORD`, without importing `inspect` at import time.
+_VAR_KEYWORD = 4
+
+
+def __getattr__(name: str) -> Any:
+    # `VAR_KEYWORD` and `EXTRA_CALL_PARAMETERS` are public (as in 1.x) but need `inspect`.
+    if name == "VAR_KEYWORD":
+        import inspect
+
+        return inspect.Parameter.VAR_KEYWORD
+    if name == "EXTRA_CALL_PARAMETERS":
+        value = _extra_call_parameters()
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,7 +11,6 @@ import warnings
 from typing import Any
 
 import prefect
-from prefect.configuration import config  # noqa: F401
 from prefect.engine import result, signals, state  # noqa: F401
 
 __all__ = ["FlowRunner", "TaskRunner"]
@@ -31,6 +30,8 @@ _LAZY_SUBMODULES = {
 
 
 def __getattr__(name: str) -> Any:
+    if name == "config":
+        return prefect.config
     if name in _LAZY_ATTRIBUTES:
         module_name, attribute = _LAZY_ATTRIBUTES[name]
         value = getattr(importlib.import_module(module_name), attribute)

@@ -6,10 +6,7 @@ inside the methods that use them so that `import prefect` stays light.
 
 from __future__ import annotations
 
-import base64
 import importlib
-import io
-import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -105,6 +102,8 @@ class PickleSerializer(Serializer):
         Returns:
             The unpickled object.
         """
+        import base64
+
         import cloudpickle
 
         try:
@@ -130,6 +129,8 @@ class JSONSerializer(Serializer):
         Returns:
             The UTF-8 encoded JSON document.
         """
+        import json
+
         return json.dumps(value).encode("utf-8")
 
     def deserialize(self, value: bytes) -> Any:
@@ -141,6 +142,8 @@ class JSONSerializer(Serializer):
         Returns:
             The decoded object.
         """
+        import json
+
         return json.loads(value)
 
 
@@ -247,6 +250,8 @@ class PandasSerializer(Serializer):
         Returns:
             The encoded data.
         """
+        import io
+
         write = getattr(value, f"to_{self.file_type}")
         if self.file_type in _PANDAS_TEXT_FORMATS:
             text_buffer = io.StringIO()
@@ -265,6 +270,8 @@ class PandasSerializer(Serializer):
         Returns:
             The DataFrame.
         """
+        import io
+
         pd = _import_pandas()
         read = getattr(pd, f"read_{self.file_type}")
         if self.file_type in _PANDAS_TEXT_FORMATS:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from prefect.configuration import Config, config
-from prefect.utilities.context import context
+import prefect
+from prefect import configuration
+
+if TYPE_CHECKING:
+    from prefect.configuration import Config
 
 __all__ = ["set_temporary_config"]
 
@@ -33,6 +36,8 @@ def set_temporary_config(temp_config: dict) -> Iterator[Config]:
             assert prefect.config.cloud.api_key == "abc"
         ```
     """
+    config = prefect.config
+    Config = configuration.Config
     saved = _snapshot(config)
     try:
         for key, value in temp_config.items():
@@ -46,7 +51,7 @@ def set_temporary_config(temp_config: dict) -> Iterator[Config]:
                     child = section[name]
                 section = child
             section[last] = value
-        with context(config=config):
+        with prefect.context(config=config):
             yield config
     finally:
         _restore(saved)
@@ -60,7 +65,7 @@ def _snapshot(root: Config) -> list[tuple[Config, list[tuple[Any, Any]]]]:
         section = stack.pop()
         items = list(dict.items(section))
         saved.append((section, items))
-        stack.extend(value for _, value in items if isinstance(value, Config))
+        stack.extend(value for _, value in items if isinstance(value, configuration.Config))
     return saved
 
 

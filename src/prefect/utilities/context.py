@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping, MutableMapping
-from typing import Any, ContextManager
+from typing import TYPE_CHECKING, Any, ContextManager
 
-from prefect.configuration import Config, config
+from prefect import configuration
 from prefect.utilities.collections import DotDict
 
 __all__ = ["Context", "context"]
@@ -43,6 +43,8 @@ class Context(DotDict, threading.local):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         initial: dict[str, Any] = {}
+        config = configuration.config
+        Config = configuration.Config
         seeded = config.get("context")
         if isinstance(seeded, Mapping):
             for key, value in seeded.items():
@@ -172,6 +174,7 @@ class _TemporaryUpdate:
 
 def _merge_config(base: Any, override: Any) -> Config:
     """`base` with `override` merged in, as a new `Config`; `base` itself when nothing changes."""
+    Config = configuration.Config
     if not isinstance(base, Config):
         base = Config(base) if isinstance(base, Mapping) else Config()
     if not override or override is base:
@@ -182,6 +185,7 @@ def _merge_config(base: Any, override: Any) -> Config:
 
 
 def _merge_into(target: Config, override: Mapping) -> None:
+    Config = configuration.Config
     for key, value in override.items():
         current = dict.get(target, key)
         if isinstance(current, Config) and isinstance(value, Mapping):
@@ -191,4 +195,25 @@ def _merge_into(target: Config, override: Mapping) -> None:
             target[key] = value
 
 
-context = Context()
+# Created on first use: creating it loads the configuration (and python-box), which
+# `import prefect` alone does not need.
+_context: Context | None = None
+_context_lock = threading.Lock()
+
+
+def __getattr__(name: str) -> Any:
+    if name == "context":
+        global _context
+        if _context is None:
+            with _context_lock:
+                if _context is None:
+                    _context = Context()
+        globals()["context"] = _context
+        return _context
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+if TYPE_CHECKING:
+    from prefect.configuration import Config
+
+    context: Context

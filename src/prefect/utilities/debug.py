@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from prefect.utilities.context import context
+import prefect
 
 
 def is_serializable(obj: Any, raise_on_error: bool = False) -> bool:
@@ -48,5 +48,5 @@ def raise_on_exception() -> Iterator:
         with raise_on_exception():
             flow.run()
     """
-    with context(raise_on_exception=True):
+    with prefect.context(raise_on_exception=True):
         yield

@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import atexit
 import datetime
-import json
 import logging
-import queue
 import sys
 import threading
 import time
@@ -35,9 +33,11 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from prefect import configuration as _configuration
-from prefect.utilities.context import context
+from prefect.utilities import context as _context_module
 
 if TYPE_CHECKING:
+    import queue
+
     from prefect.client import Client
 
 PREFECT_LOG_RECORD_ATTRIBUTES = (
@@ -49,20 +49,10 @@ PREFECT_LOG_RECORD_ATTRIBUTES = (
 )
 MAX_LOG_SIZE = 1_000_000
 MAX_BATCH_LOG_SIZE = 4_000_000
-# The JSON size of a log entry apart from its name and message, from a fixed example (the
-# widest level, UUID-length ids, an ISO timestamp with microseconds and offset).
-LOG_OVERHEAD = len(
-    json.dumps(
-        {
-            "flow_run_id": "00000000-0000-0000-0000-000000000000",
-            "task_run_id": "00000000-0000-0000-0000-000000000000",
-            "timestamp": "2020-01-01T00:00:00.000000+00:00",
-            "name": "",
-            "level": "CRITICAL",
-            "message": "",
-        }
-    )
-)
+# The JSON size of a log entry apart from its name and message: `json.dumps` of a fixed example
+# (the widest level, UUID-length ids, an ISO timestamp with microseconds and offset) is 207
+# characters; a test recomputes it. Written out so that `import prefect` needs no json.
+LOG_OVERHEAD = 207
 
 _TRUNCATION_NOTE = "... [message truncated: longer than {limit} characters]"
 
@@ -94,7 +84,7 @@ class LogManager:
     """
 
     def __init__(self) -> None:
-        self.queue: queue.Queue[dict] = queue.Queue()
+        self._queue: queue.Queue[dict] | None = None
         self.pending_logs: list[dict] = []
         self.thread: threading.Thread | None = None
         self.client: Client | None = None
@@ -103,6 +93,21 @@ class LogManager:
         self._start_lock = threading.Lock()
         self._flush_lock = threading.Lock()
         self._exit_hook_registered = False
+
+    @property
+    def queue(self) -> queue.Queue[dict]:
+        """The entries waiting to be sent (created on first use)."""
+        if self._queue is None:
+            with self._start_lock:
+                if self._queue is None:
+                    import queue
+
+                    self._queue = queue.Queue()
+        return self._queue
+
+    @queue.setter
+    def queue(self, value: queue.Queue[dict]) -> None:
+        self._queue = value
 
     def ensure_started(self) -> None:
         """Create the client and start the background thread, unless already running."""
@@ -151,7 +156,7 @@ class LogManager:
             while True:
                 try:
                     log = self.queue.get_nowait()
-                except queue.Empty:
+                except _queue_empty():
                     break
                 self.pending_logs.append(log)
                 self.pending_length += getlogsize(log)
@@ -215,7 +220,8 @@ class CloudHandler(logging.Handler):
         Args:
             record: the log record.
         """
-        if not context.get("running_with_backend"):
+        context = _context_module._context  # no context yet: nothing is running
+        if context is None or not context.get("running_with_backend"):
             return
         if not _setting("cloud", "send_flow_run_logs"):
             return
@@ -278,6 +284,12 @@ class RedirectToLog:
         return False
 
 
+def _queue_empty() -> type[Exception]:
+    import queue
+
+    return queue.Empty
+
+
 def _stream_formatter(fmt: str | None, datefmt: str | None) -> logging.Formatter:
     formatter = logging.Formatter(fmt, datefmt)
     formatter.converter = time.gmtime
@@ -286,14 +298,15 @@ def _stream_formatter(fmt: str | None, datefmt: str | None) -> logging.Formatter
 
 def _setup_logger(logger: logging.Logger, level: int | str) -> logging.Logger:
     """Give ``logger`` Prefect's stream and cloud handlers (replacing earlier ones) and a level."""
-    config = _configuration.config
     for handler in list(logger.handlers):
         if getattr(handler, _HANDLER_ROLE, None) is not None:
             logger.removeHandler(handler)
     # Bound to the stream of the moment on purpose: `log_stdout` swaps `sys.stdout` for a
     # RedirectToLog, and resolving it per record would feed logs back into the logger.
     stream_handler = logging.StreamHandler(sys.stdout)
-    stream_handler.setFormatter(_stream_formatter(config.logging.format, config.logging.datefmt))
+    stream_handler.setFormatter(
+        _stream_formatter(_setting("logging", "format"), _setting("logging", "datefmt"))
+    )
     setattr(stream_handler, _HANDLER_ROLE, "stream")
     cloud_handler = CloudHandler()
     setattr(cloud_handler, _HANDLER_ROLE, "cloud")
@@ -315,7 +328,7 @@ def configure_logging(testing: bool = False) -> logging.Logger:
     Returns:
         the ``"prefect"`` logger.
     """
-    logger = _setup_logger(logging.getLogger("prefect"), _configuration.config.logging.level)
+    logger = _setup_logger(logging.getLogger("prefect"), _setting("logging", "level"))
     logger.propagate = testing
     configure_extra_loggers()
     return logger
@@ -326,9 +339,8 @@ def configure_extra_loggers() -> None:
 
     So records of, say, ``boto3`` appear next to Prefect's and reach the backend.
     """
-    config = _configuration.config
-    for name in config.logging.extra_loggers or []:
-        _setup_logger(logging.getLogger(name), config.logging.level)
+    for name in _setting("logging", "extra_loggers") or []:
+        _setup_logger(logging.getLogger(name), _setting("logging", "level"))
 
 
 def create_diagnostic_logger(name: str) -> logging.Logger:
@@ -402,9 +414,10 @@ def temporary_logger_config(
 
 
 def _setting(section: str, key: str) -> Any:
-    """``config[section][key]`` read as plain dicts: Box attribute access costs several
-    microseconds, too much for code that runs once per log record."""
-    return dict.__getitem__(dict.__getitem__(_configuration.config, section), key)
+    """``config[section][key]``, read as plain dicts (Box attribute access costs several
+    microseconds, too much for code that runs once per log record), and without building
+    ``prefect.config`` when it does not exist yet (logging is set up at import time)."""
+    return _configuration._current_value(section, key)
 
 
 def _make_record_factory(base: Any) -> Any:
@@ -412,8 +425,10 @@ def _make_record_factory(base: Any) -> Any:
 
     def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = base(*args, **kwargs)
-        # The calling thread's context values (Context keeps them in its __dict__).
-        values = context.__dict__
+        # The calling thread's context values (Context keeps them in its __dict__); no
+        # context exists before the first run.
+        context = _context_module._context
+        values = context.__dict__ if context is not None else {}
         for attribute in attributes:
             value = values.get(attribute)
             if value is not None:

@@ -7,26 +7,52 @@ boxes, so ``@register_api("flows.create")`` makes the function reachable as
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from box import Box
+if TYPE_CHECKING:
+    from box import Box
 
 _T = TypeVar("_T")
 
-REGISTRY = Box(api=Box(), models=Box(), plugins=Box())
-API = REGISTRY.api
-MODELS = REGISTRY.models
-PLUGINS = REGISTRY.plugins
+# The registries are built on first use: python-box is costly to import and `import prefect`
+# binds `prefect.api` & co. without needing them yet.
+_lock = threading.Lock()
+_REGISTRY_NAMES = {"REGISTRY": None, "API": "api", "MODELS": "models", "PLUGINS": "plugins"}
 
 
-def _register(registry: Box, kind: str, name: str) -> Callable[[_T], _T]:
+def _registry() -> Box:
+    registry = globals().get("REGISTRY")
+    if registry is None:
+        with _lock:
+            registry = globals().get("REGISTRY")
+            if registry is None:
+                from prefect.utilities._lazy_import import import_box
+
+                Box = import_box()
+                registry = Box(api=Box(), models=Box(), plugins=Box())
+                globals().update(API=registry.api, MODELS=registry.models, PLUGINS=registry.plugins)
+                globals()["REGISTRY"] = registry
+    return registry
+
+
+def __getattr__(name: str) -> Any:
+    if name in _REGISTRY_NAMES:
+        _registry()
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _register(section: str, kind: str, name: str) -> Callable[[_T], _T]:
     keys = name.split(".") if isinstance(name, str) else []
     if not keys or not all(keys):
         raise ValueError(f"Invalid {kind} name {name!r}: expected a dotted name such as 'a.b'.")
 
     def decorator(obj: _T) -> _T:
-        node = registry
+        registry = _registry()
+        Box = type(registry)
+        node = registry[section]
         for depth, key in enumerate(keys[:-1]):
             child = node.get(key)
             if child is None:
@@ -63,7 +89,7 @@ def register_api(name: str) -> Callable:
         ValueError: if the name is empty or malformed (raised at once), or already taken
             (raised when the decorator is applied).
     """
-    return _register(API, "API", name)
+    return _register("api", "API", name)
 
 
 def register_model(name: str) -> Callable:
@@ -78,7 +104,7 @@ def register_model(name: str) -> Callable:
     Raises:
         ValueError: if the name is malformed or already taken.
     """
-    return _register(MODELS, "model", name)
+    return _register("models", "model", name)
 
 
 def register_plugin(name: str) -> Callable:
@@ -93,4 +119,4 @@ def register_plugin(name: str) -> Callable:
     Raises:
         ValueError: if the name is malformed or already taken.
     """
-    return _register(PLUGINS, "plugin", name)
+    return _register("plugins", "plugin", name)

@@ -15,7 +15,6 @@ import copy
 import datetime
 import logging
 import reprlib
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -78,6 +77,8 @@ class Result:
     @property
     def default_location(self) -> str:
         """A fresh location used when none was configured: `YYYY/M/D/<uuid>.prefect_result`."""
+        import uuid
+
         today = datetime.datetime.now(datetime.timezone.utc)
         return f"{today.year}/{today.month}/{today.day}/{uuid.uuid4()}.prefect_result"
 

@@ -29,7 +29,6 @@ Example:
 
 from __future__ import annotations
 
-import inspect
 from typing import TYPE_CHECKING, Any, Callable, overload
 
 import prefect
@@ -135,6 +134,8 @@ class ResourceCleanupTask(Task):
 
 def _accepts_one_argument(method: Callable) -> bool:
     try:
+        import inspect
+
         inspect.signature(method).bind(None)
     except TypeError:
         return False

@@ -686,3 +686,29 @@ class TestConfig:
         restored = pickle.loads(pickle.dumps(cfg))
         assert restored == cfg
         assert type(restored.server) is Config
+
+
+def _reference_string_to_type(val: str):
+    from ast import literal_eval
+
+    if val.lower() in ("true", "false"):
+        return val.lower() == "true"
+    try:
+        return literal_eval(val)
+    except Exception:
+        return val
+
+
+@given(
+    st.one_of(
+        st.text(max_size=12),
+        st.from_regex(r"\A[ \t]?[bBrRuUf]{0,2}['\"][a-z]*['\"]?\Z"),
+        st.from_regex(r"\A[ \t]?[-+]?[0-9_.e]{1,6}j?\Z"),
+        st.sampled_from(["None", "...", "[1, 'a']", "{'k': (1,)}", "()", "0x1f", "inf"]),
+    )
+)
+def test_string_to_type_skips_parsing_only_what_literal_eval_rejects(val):
+    got = string_to_type(val)
+    expected = _reference_string_to_type(val)
+    assert got == expected or (got != got and expected != expected)
+    assert type(got) is type(expected)

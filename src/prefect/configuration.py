@@ -21,7 +21,6 @@ import datetime
 import os
 import re
 import threading
-from ast import literal_eval
 from collections.abc import Iterable, MutableMapping
 from typing import TYPE_CHECKING, Any, Union, cast
 
@@ -133,11 +132,51 @@ def string_to_type(val: str) -> Union[bool, int, float, str]:
         return True
     if lowered == "false":
         return False
+    if not _may_be_literal(val):
+        return val
+    # The literals config files hold most (ports, empty lists), without parsing.
+    if val.isascii() and val.isdigit() and (val[0] != "0" or val == "0"):
+        return int(val)
+    if val in _EMPTY_LITERALS:
+        return _EMPTY_LITERALS[val]()
+    from ast import literal_eval
+
     try:
         return literal_eval(val)
     except Exception:
         # Not a Python literal (a hostname, a log format, ...): keep the text.
         return val
+
+
+_EMPTY_LITERALS = {"[]": list, "{}": dict, "()": tuple}
+_CLOSERS = {"[": "]", "(": ")", "{": "}", "'": "'", '"': '"'}
+_LITERAL_STARTS = frozenset("0123456789.+-")
+_STRING_PREFIX_LETTERS = frozenset("bBrRuU")
+
+
+def _may_be_literal(val: str) -> bool:
+    """False for strings `ast.literal_eval` certainly rejects (most config values: names,
+    URLs, formats), so loading the config rarely needs to parse."""
+    text = val.lstrip(" \t")
+    if not text:
+        return False
+    first = text[0]
+    if first in _CLOSERS and "#" not in text:
+        # A container or string literal must end with its closing character (unless a
+        # trailing comment follows it).
+        return text.rstrip()[-1] == _CLOSERS[first]
+    if first in _CLOSERS:
+        return True
+    if first in _LITERAL_STARTS:
+        # Dotted quads and versions ("127.0.0.1") are not numbers.
+        return text.count(".") <= 1 or not text.replace(".", "").isdigit()
+    if text in ("None", "True", "False"):
+        return True
+    # String literals with prefixes: b'..', r"..", rb'..', u'..'.
+    prefix = 0
+    while prefix < 2 and prefix < len(text) and text[prefix] in _STRING_PREFIX_LETTERS:
+        prefix += 1
+    return 0 < prefix < len(text) and text[prefix] in "'\""
 
 
 def interpolate_env_vars(env_var: str) -> Union[bool, int, float, str] | None:

@@ -6,11 +6,12 @@ import collections
 import collections.abc
 import copy
 import functools
-import os
 import warnings
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, TypedDict
 
 import prefect
+from prefect.core import _graph
+from prefect.core._flow_io import FlowIO
 from prefect.core.edge import Edge
 from prefect.core.parameter import Parameter
 from prefect.core.task import Task
@@ -18,8 +19,6 @@ from prefect.utilities.edges import EdgeAnnotation
 from prefect.utilities.tasks import as_task
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from prefect.engine.result import Result
     from prefect.engine.state import State
     from prefect.executors import Executor
@@ -53,7 +52,7 @@ def cache(method: Callable) -> Callable:
 _MISSING = object()
 
 
-class Flow:
+class Flow(FlowIO):
     """A collection of tasks and the edges that order them and pass data between them.
 
     Build one functionally (call tasks inside `with Flow("name") as flow:`) or imperatively
@@ -536,18 +535,12 @@ class Flow:
     @cache
     def all_upstream_edges(self) -> dict[Task, set[Edge]]:
         """Every task's incoming edges."""
-        edges: dict[Task, set[Edge]] = {task: set() for task in self.tasks}
-        for edge in self.edges:
-            edges[edge.downstream_task].add(edge)
-        return edges
+        return _graph.edges_by_task(self.tasks, self.edges, downstream=False)
 
     @cache
     def all_downstream_edges(self) -> dict[Task, set[Edge]]:
         """Every task's outgoing edges."""
-        edges: dict[Task, set[Edge]] = {task: set() for task in self.tasks}
-        for edge in self.edges:
-            edges[edge.upstream_task].add(edge)
-        return edges
+        return _graph.edges_by_task(self.tasks, self.edges, downstream=True)
 
     def edges_to(self, task: Task) -> set[Edge]:
         """The edges into `task`.
@@ -614,57 +607,11 @@ class Flow:
         roots = tuple(root_tasks) if root_tasks else None
         key = ("sorted_tasks", roots)
         cached = self._cache.get(key)
-        if cached is not None:
-            return cached
-
-        if roots is None:
-            tasks = self.tasks
-        else:
-            tasks = set()
+        if cached is None:
             downstream = self.all_downstream_edges()
-            stack = list(roots)
-            while stack:
-                task = stack.pop()
-                if task in tasks:
-                    continue
-                tasks.add(task)
-                stack.extend(edge.downstream_task for edge in downstream.get(task, ()))
-
-        # Kahn's algorithm, taking ready tasks in the order they were added to the flow.
-        import heapq
-
-        order = self._task_order
-        fallback = len(order)
-        upstream_counts: dict[Task, int] = {}
-        for edge in self.edges:
-            if edge.downstream_task in tasks and edge.upstream_task in tasks:
-                upstream_counts[edge.downstream_task] = (
-                    upstream_counts.get(edge.downstream_task, 0) + 1
-                )
-        # Parallel edges between the same pair count once per edge, and are released per edge.
-        ready = [(order.get(t, fallback), id(t), t) for t in tasks if t not in upstream_counts]
-        heapq.heapify(ready)
-        downstream_edges = self.all_downstream_edges()
-        result: list[Task] = []
-        while ready:
-            _, _, task = heapq.heappop(ready)
-            result.append(task)
-            for edge in downstream_edges.get(task, ()):
-                child = edge.downstream_task
-                if child not in tasks:
-                    continue
-                upstream_counts[child] -= 1
-                if upstream_counts[child] == 0:
-                    del upstream_counts[child]
-                    heapq.heappush(ready, (order.get(child, fallback), id(child), child))
-        if upstream_counts:
-            raise ValueError(
-                "Cycle found; flow could not be sorted. Tasks in or downstream of the "
-                "cycle: {}.".format(", ".join(sorted(repr(t) for t in upstream_counts)))
-            )
-        sorted_tuple = tuple(result)
-        self._cache[key] = sorted_tuple
-        return sorted_tuple
+            tasks = self.tasks if roots is None else _graph.reachable_from(roots, downstream)
+            cached = self._cache[key] = _graph.topological_sort(tasks, downstream, self._task_order)
+        return cached
 
     def _ordered(self, tasks: Iterable[Task]) -> list[Task]:
         """`tasks` in the order they were added to the flow."""
@@ -758,202 +705,6 @@ class Flow:
             )
         self.constants[task][key] = value
         self._cache.clear()
-
-    # Running, drawing, storing ---------------------------------------------------------------
-
-    def run(
-        self,
-        parameters: dict[str, Any] | None = None,
-        run_on_schedule: bool | None = None,
-        runner_cls: type | None = None,
-        **kwargs: Any,
-    ) -> State | None:
-        """Run the flow locally and return its final state.
-
-        Args:
-            parameters: values of the flow's parameters
-            run_on_schedule: follow the flow's schedule (default `config.flows.run_on_schedule`)
-            runner_cls: the flow runner class (default `config.engine.flow_runner.default_class`)
-            **kwargs: passed to the runner's `run` (`task_states`, `executor`, `context`, ...)
-
-        Raises:
-            ValueError: for a missing required parameter or an unknown one
-        """
-        parameters = dict(parameters or {})
-        known = {p.name for p in self.parameters()}
-        unexpected = sorted(set(parameters) - known)
-        if unexpected:
-            raise ValueError(
-                "Flow.run received the following unexpected parameters: {}".format(
-                    ", ".join(unexpected)
-                )
-            )
-        supplied = set(parameters) | set(prefect.context.get("parameters") or {})
-        missing = sorted(p.name for p in self.parameters() if p.required and p.name not in supplied)
-        if missing:
-            raise ValueError(
-                "Flow.run did not receive the following required parameters: {}".format(
-                    ", ".join(missing)
-                )
-            )
-        if runner_cls is None:
-            from prefect.engine import get_default_flow_runner_class
-
-            runner_cls = get_default_flow_runner_class()
-        # TODO(#4): the schedule loop (`run_on_schedule`) and retries of a local run.
-        runner = runner_cls(flow=self)
-        return runner.run(parameters=parameters, **kwargs)
-
-    def visualize(
-        self,
-        flow_state: State | None = None,
-        filename: str | None = None,
-        format: str | None = None,
-        horizontal: bool = False,
-    ) -> Any:
-        """Draw the flow with graphviz (needs the `viz` extra and the `dot` program).
-
-        Args:
-            flow_state: a finished flow state; its task states colour the nodes
-            filename: write the drawing here (the extension is added by graphviz)
-            format: the file format (`pdf`, `png`, `svg`, ...); default `pdf`
-            horizontal: draw left to right instead of top to bottom
-
-        Returns:
-            the `graphviz.Digraph`
-        """
-        from prefect.core._visualize import visualize_flow
-
-        return visualize_flow(
-            self, flow_state=flow_state, filename=filename, format=format, horizontal=horizontal
-        )
-
-    def serialize(self, build: bool = False) -> dict:
-        """The flow as the 1.x JSON (`prefect.serialization.flow.FlowSchema`)."""
-        from prefect.serialization.flow import FlowSchema
-
-        if build:
-            if self.storage is None:
-                raise ValueError(
-                    f"Flow {self.name!r} has no storage to build; set `flow.storage` first."
-                )
-            self.storage.add_flow(self)
-            self.storage = self.storage.build()
-        return FlowSchema().dump(self)
-
-    def serialized_hash(self, build: bool = False) -> str:
-        """A hash of the serialized flow, to tell whether it changed since registration."""
-        import hashlib
-        import json
-
-        return hashlib.sha256(
-            json.dumps(self.serialize(build), sort_keys=True, default=str).encode()
-        ).hexdigest()
-
-    def diagnostics(self, include_secret_names: bool = False) -> str:
-        """A JSON report of the environment and the flow, for bug reports."""
-        from prefect.utilities import diagnostics
-
-        return diagnostics.diagnostic_info(self, include_secret_names=include_secret_names)
-
-    @classmethod
-    def load(cls, fpath: str) -> Flow:
-        """Load a flow saved with `Flow.save`.
-
-        Args:
-            fpath: the file path, or the name of a flow saved at the default location
-        """
-        import cloudpickle
-
-        path = _path(fpath)
-        if not path.exists():
-            path = _default_save_path(fpath)
-        with open(path, "rb") as f:
-            return cloudpickle.load(f)
-
-    def save(self, fpath: str | None = None) -> str:
-        """Pickle the flow (with cloudpickle) to a file.
-
-        Args:
-            fpath: the file path (default `<home_dir>/flows/<slugified name>.prefect`)
-
-        Returns:
-            the path written
-        """
-        import cloudpickle
-
-        path = _path(fpath) if fpath else _default_save_path(self.name)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "wb") as f:
-            cloudpickle.dump(self, f)
-        return str(path)
-
-    def run_agent(
-        self,
-        token: str | None = None,
-        show_flow_logs: bool = False,
-        log_to_cloud: bool | None = None,
-        api_key: str | None = None,
-    ) -> None:
-        """Run a local agent that runs this flow's scheduled runs (the agent issue builds it)."""
-        if token is not None:
-            warnings.warn(
-                "The `token` argument is deprecated; pass `api_key` instead.", stacklevel=2
-            )
-        from prefect.agent.local import LocalAgent
-
-        labels = list(getattr(self.run_config, "labels", None) or [])
-        agent = LocalAgent(labels=labels, show_flow_logs=show_flow_logs, api_key=api_key)
-        agent.start()
-
-    def register(
-        self,
-        project_name: str | None = None,
-        build: bool = True,
-        labels: list[str] | None = None,
-        set_schedule_active: bool = True,
-        version_group_id: str | None = None,
-        no_url: bool = False,
-        idempotency_key: str | None = None,
-        **kwargs: Any,
-    ) -> str | None:
-        """Register the flow with the backend (the client issue builds the request)."""
-        from prefect.client import Client
-
-        if self.storage is None:
-            from prefect.storage import get_default_storage_class
-
-            self.storage = get_default_storage_class()(**kwargs)
-        if labels:
-            self.run_config = self.run_config or _default_run_config()
-            self.run_config.labels.update(labels)
-        return Client().register(
-            flow=self,
-            build=build,
-            project_name=project_name,
-            set_schedule_active=set_schedule_active,
-            version_group_id=version_group_id,
-            no_url=no_url,
-            idempotency_key=idempotency_key,
-        )
-
-
-def _default_run_config() -> Any:
-    from prefect.run_configs import UniversalRun
-
-    return UniversalRun()
-
-
-def _path(fpath: str) -> Path:
-    from pathlib import Path
-
-    return Path(os.path.expanduser(fpath))
-
-
-def _default_save_path(name: str) -> Path:
-    from slugify import slugify
-
-    return _path(prefect.config.home_dir) / "flows" / f"{slugify(name)}.prefect"
 
 
 def _annotations(value: Any, mapped: bool) -> dict[str, bool]:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import collections.abc
 import copy
 import enum
-import typing
 import warnings
-import weakref
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
 import prefect
+from prefect.core._signature import VAR_KEYWORD_KIND as _VAR_KEYWORD
+from prefect.core._signature import infer_run_nout as _infer_run_nout
+from prefect.core._signature import run_signature as _run_signature
+from prefect.core._signature import validate_run_signature as _validate_run_signature
 from prefect.utilities.edges import EdgeAnnotation
 
 if TYPE_CHECKING:
@@ -25,10 +27,6 @@ if TYPE_CHECKING:
 __all__ = ["Task", "NoDefault"]
 
 
-# The keyword arguments of `Task.__call__` that are not inputs of `run`; a `run` may not use them.
-RESERVED_ARGUMENTS = ("upstream_tasks", "mapped", "task_args", "flow")
-
-
 class NoDefault(enum.Enum):
     """Sentinel for "no default given" (a `None` default is a real default)."""
 
@@ -36,88 +34,6 @@ class NoDefault(enum.Enum):
 
     def __repr__(self) -> str:
         return "<no default>"
-
-
-_CO_VARARGS = 0x04
-
-
-def _validate_run_signature(run: Callable) -> None:
-    """Refuse `run` signatures the engine cannot call with keyword arguments only."""
-    func = run
-    seen = set()
-    while hasattr(func, "__wrapped__") and id(func) not in seen:  # as `inspect.unwrap`
-        seen.add(id(func))
-        func = func.__wrapped__
-    # Read plain functions' code objects directly: this runs for every Task subclass created,
-    # and `inspect` is not needed at import time otherwise.
-    code = getattr(func, "__code__", None)
-    if code is not None and not hasattr(func, "__signature__"):
-        has_varargs = bool(code.co_flags & _CO_VARARGS)
-        names = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
-    else:
-        import inspect
-
-        try:
-            spec = inspect.getfullargspec(func)
-        except TypeError as exc:
-            raise ValueError(
-                f"Cannot inspect the signature of {func!r} (common for builtins and C "
-                "functions); wrap it in a plain Python function to use it as a task."
-            ) from exc
-        has_varargs = spec.varargs is not None
-        names = tuple(spec.args + spec.kwonlyargs)
-    if has_varargs:
-        raise ValueError(
-            "Tasks with variable positional arguments (*args) are not supported, because all "
-            "Prefect arguments are stored as keywords. Accept **kwargs in `run` instead and "
-            "build the positional arguments from them."
-        )
-    violations = [name for name in RESERVED_ARGUMENTS if name in names]
-    if violations:
-        raise ValueError(
-            "Tasks cannot have the following argument names: {}. These are reserved keyword "
-            "arguments of `Task.__call__`; rename them in `run`.".format(", ".join(violations))
-        )
-
-
-# Signatures of `run` callables, computed once per function (binding is on the build hot path).
-_SIGNATURES: weakref.WeakKeyDictionary[Any, inspect.Signature] = weakref.WeakKeyDictionary()
-
-
-def _run_signature(run: Callable) -> inspect.Signature:
-    key = getattr(run, "__func__", run)
-    try:
-        return _SIGNATURES[key]
-    except (KeyError, TypeError):
-        pass
-    import inspect
-
-    signature = inspect.signature(run)
-    try:
-        _SIGNATURES[key] = signature
-    except TypeError:  # not weak-referenceable (e.g. a callable instance with __slots__)
-        pass
-    return signature
-
-
-def _infer_run_nout(run: Callable) -> int | None:
-    """The number of outputs declared by a `Tuple[...]` return annotation of `run`, if any."""
-    import inspect
-
-    annotation = _run_signature(run).return_annotation
-    if annotation is inspect.Signature.empty:
-        return None
-    if isinstance(annotation, str):
-        try:
-            annotation = typing.get_type_hints(run).get("return")
-        except Exception:  # unresolvable forward references: no inference
-            return None
-    if typing.get_origin(annotation) is not tuple:
-        return None
-    args = typing.get_args(annotation)
-    if not args or (len(args) == 2 and args[1] is Ellipsis) or args == ((),):
-        return None
-    return len(args)
 
 
 class TaskMetaclass(type):
@@ -777,10 +693,6 @@ def _extra_call_parameters() -> list:
         for p in inspect.Signature.from_callable(Task.__call__).parameters.values()
         if p.kind == inspect.Parameter.KEYWORD_ONLY
     ]
-
-
-# `inspect.Parameter.VAR_KEYWORD`, without importing `inspect` at import time.
-_VAR_KEYWORD = 4
 
 
 def __getattr__(name: str) -> Any:

@@ -218,7 +218,7 @@ class Flow(FlowIO):
             task
             for task in self._ordered(self.tasks)
             if (name is None or task.name == name)
-            and (slug is None or task.slug == slug)
+            and (slug is None or self.slugs.get(task, task.slug) == slug)
             and (tag_set is None or tag_set.issubset(task.tags))
             and (task_type is None or isinstance(task, task_type))
         ]
@@ -362,6 +362,7 @@ class Flow(FlowIO):
         if task in self.tasks:
             return task
 
+        # A generated slug lives in `flow.slugs` only; `task.slug` stays what the user gave.
         if task.slug:
             if task.slug in self._used_slugs():
                 raise ValueError(
@@ -371,7 +372,6 @@ class Flow(FlowIO):
             slug = task.slug
         else:
             slug = self._generate_task_slug(task)
-            task.slug = slug
         self.slugs[task] = slug
         self._used_slug_set.add(slug)
         self.tasks.add(task)

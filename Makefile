@@ -21,8 +21,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy src/prefect
 
-# Runs the whole suite; pytest exits 5 when it collects nothing, which fails the target.
-test: lint
+# Lint, type-check, then the whole suite; pytest exits 5 when it collects nothing, which fails
+# the target.
+test: lint typecheck
 	$(BIN)/python -m pytest -q -n 2 -p no:cacheprovider tests
 
 bench: $(STAMP)

@@ -8,7 +8,7 @@ bound on first access.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 # The order matters: configuration before context, both before anything that reads them.
 from prefect._version import __version__
@@ -63,25 +63,37 @@ _LAZY_SUBMODULES = {
 
 
 def __getattr__(name: str) -> Any:
-    # `config` and `context` are built on first use: building them loads python-box, which
-    # costs more than the rest of `import prefect`. Once built they are plain attributes.
+    # `config`, `context` and the plugin registries are built on first use: building them
+    # loads python-box, which costs more than the rest of `import prefect`. Once built they
+    # are plain module attributes.
+    value: Any
     if name == "config":
         value = prefect.configuration.config
-        globals()["config"] = value
-        return value
-    if name == "context":
+    elif name == "context":
         value = prefect.utilities.context.context
-        globals()["context"] = value
-        return value
-    if name in ("api", "plugins", "models"):
+    elif name in ("api", "plugins", "models"):
         value = getattr(prefect.utilities.plugins, name.upper())
-        globals()[name] = value
-        return value
-    if name == "Client":
+    elif name == "Client":
         from prefect.client import Client
 
-        globals()["Client"] = Client
-        return Client
-    if name in _LAZY_SUBMODULES:
+        value = Client
+    elif name in _LAZY_SUBMODULES:
         return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+if TYPE_CHECKING:
+    from box import Box
+
+    from prefect.client import Client
+    from prefect.configuration import Config
+    from prefect.utilities.context import Context
+
+    config: Config
+    context: Context
+    api: Box
+    plugins: Box
+    models: Box

@@ -21,7 +21,7 @@ import datetime
 import os
 import re
 import threading
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any, Union, cast
 
 from prefect.utilities.collections import (
@@ -74,7 +74,7 @@ def _config_class() -> type:
     return _config_cls
 
 
-def _make_config_class(Box: type) -> type:
+def _make_config_class(Box: Any) -> type:
     class Config(Box):
         """A nested configuration mapping with attribute and item access.
 
@@ -102,7 +102,8 @@ def _make_config_class(Box: type) -> type:
             new = cast(Config, Box.copy(self))
             # `Box.copy` rebuilds nested boxes in current python-box releases; make sure of it
             # rather than depend on that detail.
-            for key, value in dict.items(new):
+            items: list[tuple[Any, Any]] = list(dict.items(new))
+            for key, value in items:
                 if value is dict.get(self, key) and isinstance(value, Config):
                     dict.__setitem__(new, key, value.copy())
             return new
@@ -238,7 +239,7 @@ def create_user_config(dest_path: str, source_path: str = DEFAULT_CONFIG) -> Non
         target.write(contents)
 
 
-def process_task_defaults(config: Config) -> Config:
+def process_task_defaults(config: Any) -> Any:
     """Normalize `tasks.defaults` in place (TOML has no null, so `false` stands for "none").
 
     - `max_retries`: missing or falsey -> `0`
@@ -298,7 +299,7 @@ def to_environment_variables(
     return env
 
 
-def validate_config(config: Config) -> None:
+def validate_config(config: Mapping) -> None:
     """Check that no key, at any depth, collides with an attribute of `Config`.
 
     A key such as `copy` or `update` could not be reached as an attribute and would break
@@ -310,7 +311,8 @@ def validate_config(config: Config) -> None:
     Raises:
         ValueError: naming the first offending key
     """
-    for key, value in dict.items(config):
+    items: list[tuple[Any, Any]] = list(dict.items(config))  # type: ignore[arg-type]
+    for key, value in items:
         if isinstance(key, str) and hasattr(_config_class(), key):
             raise ValueError(f'Invalid config key: "{key}"')
         if isinstance(value, dict):
@@ -435,7 +437,7 @@ def load_configuration(
         ValueError: if a key collides with a `Config` attribute (see `validate_config`)
     """
     flat = _load_flat(path, user_config_path, backend_config_path, env_var_prefix)
-    config = flatdict_to_dict(flat, dct_class=_config_class())
+    config: Config = flatdict_to_dict(flat, dct_class=_config_class())
     validate_config(config)
     return process_task_defaults(config)
 
@@ -505,7 +507,7 @@ def _materialize_config() -> Config:
             return existing
         if _default_flat is not None:
             # Reuse the values loaded at import time (the same files and environment).
-            loaded = flatdict_to_dict(_default_flat, dct_class=_config_class())
+            loaded: Config = flatdict_to_dict(_default_flat, dct_class=_config_class())
             validate_config(loaded)
             loaded = process_task_defaults(loaded)
         else:

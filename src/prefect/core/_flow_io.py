@@ -19,6 +19,13 @@ if TYPE_CHECKING:
 class FlowIO:
     """The running, drawing and storing half of `Flow` (mixed into it)."""
 
+    if TYPE_CHECKING:
+        name: str
+        storage: Any
+        run_config: Any
+
+        def parameters(self) -> set: ...
+
     def run(
         self,
         parameters: dict[str, Any] | None = None,
@@ -83,7 +90,11 @@ class FlowIO:
         from prefect.core._visualize import visualize_flow
 
         return visualize_flow(
-            self, flow_state=flow_state, filename=filename, format=format, horizontal=horizontal
+            self,  # type: ignore[arg-type]
+            flow_state=flow_state,
+            filename=filename,
+            format=format,
+            horizontal=horizontal,
         )
 
     def serialize(self, build: bool = False) -> dict:

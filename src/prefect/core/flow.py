@@ -663,10 +663,13 @@ class Flow(FlowIO):
         self.add_task(task)
 
         for upstream in upstream_tasks or []:
-            annotations = _annotations(upstream, mapped)
-            upstream_task = as_task(upstream, flow=self)
+            is_mapped, is_flattened = _annotations(upstream, mapped)
             self.add_edge(
-                upstream_task=upstream_task, downstream_task=task, validate=validate, **annotations
+                upstream_task=as_task(upstream, flow=self),
+                downstream_task=task,
+                mapped=is_mapped,
+                flattened=is_flattened,
+                validate=validate,
             )
 
         for downstream in downstream_tasks or []:
@@ -674,14 +677,10 @@ class Flow(FlowIO):
             self.add_edge(upstream_task=task, downstream_task=downstream_task, validate=validate)
 
         for key, value in (keyword_tasks or {}).items():
-            annotations = _annotations(value, mapped)
+            is_mapped, is_flattened = _annotations(value, mapped)
             raw = value.value if isinstance(value, EdgeAnnotation) else value
             upstream_task = as_task(value, flow=self)
-            if (
-                isinstance(upstream_task, Constant)
-                and not isinstance(raw, Task)
-                and not annotations["mapped"]
-            ):
+            if isinstance(upstream_task, Constant) and not isinstance(raw, Task) and not is_mapped:
                 if isinstance(task, Parameter):
                     raise ValueError(
                         f"Parameters must be root tasks and can not have upstream "
@@ -693,8 +692,9 @@ class Flow(FlowIO):
                     upstream_task=upstream_task,
                     downstream_task=task,
                     key=key,
+                    mapped=is_mapped,
+                    flattened=is_flattened,
                     validate=validate,
-                    **annotations,
                 )
 
     def _set_constant(self, task: Task, key: str, value: Any) -> None:
@@ -707,12 +707,12 @@ class Flow(FlowIO):
         self._cache.clear()
 
 
-def _annotations(value: Any, mapped: bool) -> dict[str, bool]:
-    """The `mapped`/`flattened` flags of an edge for an (optionally annotated) input."""
-    annotations = {"mapped": mapped, "flattened": False}
+def _annotations(value: Any, mapped: bool) -> tuple[bool, bool]:
+    """The `mapped` and `flattened` flags of the edge for an (optionally annotated) input."""
     if isinstance(value, EdgeAnnotation):
-        annotations.update(value.annotations)
-    return annotations
+        flags = value.annotations
+        return flags.get("mapped", mapped), flags.get("flattened", False)
+    return mapped, False
 
 
 def _is_failed(state: State) -> bool:

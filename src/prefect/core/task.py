@@ -245,7 +245,7 @@ class Task(metaclass=TaskMetaclass):
                     stacklevel=3,
                 )
             self.result = self.result.copy()
-            self.result.location = self.target  # type: ignore[union-attr]
+            self.result.location = self.target  # type: ignore[union-attr, assignment]
 
     @property
     def logger(self) -> Any:

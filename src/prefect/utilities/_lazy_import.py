@@ -55,7 +55,7 @@ def _load(stand_in: ModuleType) -> ModuleType:
         if type(stand_in) is _DeferredModule:
             spec = stand_in.__spec__
             assert spec is not None and spec.loader is not None
-            stand_in.__class__ = ModuleType
+            stand_in.__class__ = ModuleType  # type: ignore[assignment]
             try:
                 spec.loader.exec_module(stand_in)
             except BaseException:

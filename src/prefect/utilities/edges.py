@@ -26,7 +26,7 @@ class EdgeAnnotation:
             value = value.value
         annotations.update(type(self).annotations)
         self.annotations = annotations
-        self.value = value
+        self.value: Any = value
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.value!r})"

@@ -247,7 +247,7 @@ def apply_map(func: Callable, *args: Any, flow: Flow | None = None, **kwargs: An
                 is_mapped, is_constant = arg_info[upstream]
                 if is_constant and not is_mapped:
                     if edge.key is not None:
-                        flow.constants[built][edge.key] = upstream.value
+                        flow.constants[built][edge.key] = upstream.value  # type: ignore[attr-defined]
                         continue
                 is_mapped = is_mapped or edge.mapped
             else:

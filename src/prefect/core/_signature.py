@@ -97,3 +97,26 @@ def infer_run_nout(run: Callable) -> int | None:
 
 # `inspect.Parameter.VAR_KEYWORD` (an IntEnum), without importing `inspect` at import time.
 VAR_KEYWORD_KIND = 4
+
+
+# Per `run` function: the keyword names it accepts, or None when it takes **kwargs.
+ACCEPTED_KEYS: weakref.WeakKeyDictionary[Any, frozenset[str] | None] = weakref.WeakKeyDictionary()
+
+
+def accepts_keyword(run: Callable, key: str) -> bool:
+    """Whether `run` can be called with the keyword argument `key`."""
+    func = getattr(run, "__func__", run)
+    try:
+        accepted = ACCEPTED_KEYS[func]
+    except (KeyError, TypeError):
+        parameters = run_signature(run).parameters.values()
+        if any(p.kind == VAR_KEYWORD_KIND for p in parameters):
+            accepted = None
+        else:
+            # Positional-only parameters (kind 0) cannot be passed by keyword.
+            accepted = frozenset(p.name for p in parameters if p.kind in (1, 3))
+        try:
+            ACCEPTED_KEYS[func] = accepted
+        except TypeError:  # not weak-referenceable
+            pass
+    return accepted is None or key in accepted

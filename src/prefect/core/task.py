@@ -264,9 +264,8 @@ class Task(metaclass=TaskMetaclass):
     def __repr__(self) -> str:
         return f"<Task: {self.name}>"
 
-    # Tasks are compared and hashed by identity; `==` between tasks must never build a task.
-    def __hash__(self) -> int:
-        return id(self)
+    # Tasks are compared and hashed by identity (object's own `__eq__`/`__hash__`, which are
+    # fast in sets and dicts); `==` between tasks must never build a task.
 
     @instance_property
     def __signature__(self) -> inspect.Signature:

@@ -8,6 +8,7 @@ from functools import wraps
 from typing import TYPE_CHECKING, Any, Callable, Iterator, overload
 
 import prefect
+from prefect.core.task import Task
 from prefect.utilities.edges import EdgeAnnotation, unmapped
 
 if TYPE_CHECKING:
@@ -47,8 +48,6 @@ def as_task(x: Any, flow: Flow | None = None) -> prefect.Task:
     Returns:
         a `Task`
     """
-    from prefect.core.task import Task
-
     if isinstance(x, Task):
         return x
     if isinstance(x, EdgeAnnotation):
@@ -84,8 +83,6 @@ def _collection_task(x: list | tuple | set | dict, flow: Flow | None) -> prefect
 
 def _holds_task(x: Any) -> bool:
     """Whether a (possibly nested) collection contains a task anywhere."""
-    from prefect.core.task import Task
-
     stack = [x]
     while stack:
         item = stack.pop()
@@ -203,7 +200,6 @@ def apply_map(func: Callable, *args: Any, flow: Flow | None = None, **kwargs: An
         ValueError: when there is no flow to add to
     """
     from prefect.core.flow import Flow
-    from prefect.core.task import Task
     from prefect.tasks.core.constants import Constant
 
     flow = flow or prefect.context.get("flow")

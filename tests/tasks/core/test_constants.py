@@ -51,3 +51,21 @@ def test_constant_bound_in_flow_has_no_inputs():
         constant.bind()
     assert flow.tasks == {constant}
     assert not flow.edges
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "abcdefg",
+        b"abcdefghi",
+        list(range(9)),
+        tuple(range(9)),
+        set(range(9)),
+        dict.fromkeys(range(9)),
+    ],
+)
+def test_long_builtin_collections_are_named_by_type(value):
+    from prefect.tasks.core.constants import Constant
+
+    assert len(repr(value)) > 8
+    assert Constant(value).name == f"Constant[{type(value).__name__}]"

@@ -8,6 +8,7 @@ from prefect.core.task import Task
 
 # Longer reprs make unreadable task names; past this the name shows the value's type instead.
 _MAX_REPR_NAME_LENGTH = 8
+_SIZED_BUILTINS = (str, bytes, list, tuple, dict, set, frozenset)
 
 
 class Constant(Task):
@@ -26,9 +27,14 @@ class Constant(Task):
     def __init__(self, value: Any, name: str | None = None, **kwargs: Any):
         self.value = value
         if name is None:
-            name = repr(value)
-            if len(name) > _MAX_REPR_NAME_LENGTH:
+            # A builtin collection or string this long has a longer repr; skip building it
+            # (maps over big lists create such constants).
+            if isinstance(value, _SIZED_BUILTINS) and len(value) > _MAX_REPR_NAME_LENGTH:
                 name = f"Constant[{type(value).__name__}]"
+            else:
+                name = repr(value)
+                if len(name) > _MAX_REPR_NAME_LENGTH:
+                    name = f"Constant[{type(value).__name__}]"
         super().__init__(name=name, **kwargs)
 
     def run(self) -> Any:

@@ -712,3 +712,21 @@ def test_string_to_type_skips_parsing_only_what_literal_eval_rejects(val):
     expected = _reference_string_to_type(val)
     assert got == expected or (got != got and expected != expected)
     assert type(got) is type(expected)
+
+
+def test_task_defaults_keep_zero_values_and_turn_false_into_none():
+    from prefect.configuration import process_task_defaults
+
+    processed = process_task_defaults(
+        {"tasks": {"defaults": {"max_retries": False, "retry_delay": 0, "timeout": 0}}}
+    )
+    assert processed["tasks"]["defaults"] == {
+        "max_retries": 0,
+        "retry_delay": datetime.timedelta(0),
+        "timeout": 0,
+    }
+    assert process_task_defaults({})["tasks"]["defaults"] == {
+        "max_retries": 0,
+        "retry_delay": None,
+        "timeout": None,
+    }

@@ -243,8 +243,8 @@ def process_task_defaults(config: Any) -> Any:
     """Normalize `tasks.defaults` in place (TOML has no null, so `false` stands for "none").
 
     - `max_retries`: missing or falsey -> `0`
-    - `retry_delay`: missing or falsey -> `None`; an int -> `timedelta(seconds=int)`
-    - `timeout`: missing or falsey -> `None`
+    - `retry_delay`: missing or `false` -> `None`; an int -> `timedelta(seconds=int)`
+    - `timeout`: missing or `false` -> `None`
 
     Missing `tasks` / `tasks.defaults` tables are created.
 
@@ -264,12 +264,16 @@ def process_task_defaults(config: Any) -> Any:
 
     defaults["max_retries"] = defaults.get("max_retries") or 0
 
-    retry_delay = defaults.get("retry_delay") or None
-    if isinstance(retry_delay, int):
+    # TOML has no null, so `false` (or a missing key) means "none"; 0 is a real value.
+    retry_delay = defaults.get("retry_delay", False)
+    if retry_delay is False:
+        retry_delay = None
+    elif isinstance(retry_delay, int) and not isinstance(retry_delay, bool):
         retry_delay = datetime.timedelta(seconds=retry_delay)
     defaults["retry_delay"] = retry_delay
 
-    defaults["timeout"] = defaults.get("timeout") or None
+    timeout = defaults.get("timeout", False)
+    defaults["timeout"] = None if timeout is False else timeout
     return config
 
 
@@ -290,7 +294,7 @@ def to_environment_variables(
     """
     if isinstance(include, str):
         include = [include]
-    wanted = set(include) if include is not None else None
+    wanted = set(include) if include else None
     env = {}
     for key, value in dict_to_flatdict(config).items():
         if wanted is not None and ".".join(map(str, key)) not in wanted:
@@ -348,6 +352,19 @@ def _env_var_key(option: str) -> CompoundKey | None:
     return CompoundKey(lowered)
 
 
+def _decode_escapes(value: str) -> str:
+    """Interpret backslash escapes (`\\n`, `\\t`, ...) in an environment value, as 1.x does;
+    characters outside Latin-1 survive unchanged."""
+    if "\\" not in value:
+        return value
+    import codecs
+
+    try:
+        return codecs.decode(value.encode("latin-1", "backslashreplace"), "unicode_escape")
+    except UnicodeDecodeError:  # e.g. a Windows path ("C:\\Users"): keep it as written
+        return value
+
+
 def _expand_and_cast(value: Any) -> Any:
     if not isinstance(value, str):
         return value
@@ -384,7 +401,7 @@ def _interpolate_flat(config: dict, env_var_prefix: str | None) -> dict:
                 continue
             key = _env_var_key(name[len(start) :])
             if key is not None:
-                flat_config[key] = raw
+                flat_config[key] = _decode_escapes(raw)
 
     # Values from files and from the environment alike: expand, then cast once.
     for key, value in flat_config.items():

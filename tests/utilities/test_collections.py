@@ -82,8 +82,8 @@ class TestDotDict:
         assert "a" in d
         assert "b" not in d
 
-    @pytest.mark.parametrize("key", ["get", "update", "keys", "items", "copy", "to_dict"])
-    def test_keys_named_like_methods_are_allowed_through_item_access(self, key):
+    @pytest.mark.parametrize("key", ["copy", "to_dict"])
+    def test_keys_named_like_dotdict_methods_are_allowed_through_item_access(self, key):
         d = DotDict({key: 1}, other=2)
         d[key] = 10
         assert d[key] == 10
@@ -91,11 +91,27 @@ class TestDotDict:
         assert DotDict.get(d, "other") == 2
         assert DotDict.to_dict(d) == {key: 10, "other": 2}
 
+    @pytest.mark.parametrize("key", ["get", "update", "keys", "items", "pop", "setdefault"])
+    def test_keys_that_would_hide_mapping_methods_are_refused(self, key):
+        with pytest.raises(ValueError, match=f'Invalid key: "{key}"'):
+            DotDict({key: 1})
+        with pytest.raises(ValueError, match=f'Invalid key: "{key}"'):
+            DotDict(**{key: 1})
+        d = DotDict()
+        with pytest.raises(ValueError, match=f'Invalid key: "{key}"'):
+            d[key] = 1
+        with pytest.raises(ValueError, match=f'Invalid key: "{key}"'):
+            setattr(d, key, 1)
+        assert key not in d
+
+    def test_init_takes_an_iterable_of_pairs(self):
+        assert DotDict(iter([("a", 1), ("b", 2)])).to_dict() == {"a": 1, "b": 2}
+
     def test_helpers_do_not_call_shadowed_methods(self):
-        d = DotDict(items=1, copy=2, nested=DotDict(keys=3))
-        assert as_nested_dict(d, dict) == {"items": 1, "copy": 2, "nested": {"keys": 3}}
+        d = DotDict(copy=2, to_dict=3, nested=DotDict(copy=3))
+        assert as_nested_dict(d, dict) == {"copy": 2, "to_dict": 3, "nested": {"copy": 3}}
         assert merge_dicts(d, {"x": 1})["copy"] == 2
-        assert dict_to_flatdict(d)[CompoundKey(("nested", "keys"))] == 3
+        assert dict_to_flatdict(d)[CompoundKey(("nested", "copy"))] == 3
 
     def test_repr_lists_sorted_keys(self):
         assert repr(DotDict(b=1, a=2)) == "<DotDict: 'a', 'b'>"

@@ -278,3 +278,25 @@ def test_blocks_exited_out_of_order_still_restore_their_keys():
     assert "x" not in ctx and ctx.y == 2
     inner.__exit__(None, None, None)
     assert "y" not in ctx
+
+
+def test_context_refuses_keys_that_would_hide_mapping_methods():
+    ctx = Context()
+    with pytest.raises(ValueError, match='Invalid key: "update"'):
+        ctx.update = 1
+    with pytest.raises(ValueError, match='Invalid key: "get"'):
+        with ctx(get=1):
+            pass
+    assert "get" not in ctx and "update" not in ctx
+
+
+def test_context_call_also_works_as_a_decorator():
+    ctx = Context()
+
+    @ctx(x=1)
+    def read(depth=0):
+        inner = read(depth + 1) if depth < 2 else None
+        return ctx.x, inner
+
+    assert read() == (1, (1, (1, None)))
+    assert "x" not in ctx

@@ -130,8 +130,6 @@ def test_configure_logging_gives_prefect_one_stream_and_one_cloud_handler(restor
     logger = configure_logging()
     assert logger is logging.getLogger("prefect")
     assert role_handlers(logger) == [logging.StreamHandler, CloudHandler]
-    assert logger.propagate is False
-    assert configure_logging(testing=True).propagate is True
 
 
 def test_configure_logging_keeps_handlers_users_added(restore_logger_setup):

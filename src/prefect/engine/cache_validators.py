@@ -55,7 +55,7 @@ def all_parameters(state: Cached, inputs: dict[str, Any], parameters: dict[str, 
 
 
 def partial_parameters_only(validate_on: Iterable[str] | None = None) -> Callable:
-    """A validator that compares only the named parameters (all of them when `None`)."""
+    """A validator that compares only the named parameters (any cache is valid for `None`)."""
 
     def _partial_parameters_only(
         state: Cached, inputs: dict[str, Any], parameters: dict[str, Any]
@@ -64,7 +64,7 @@ def partial_parameters_only(validate_on: Iterable[str] | None = None) -> Callabl
         if not _is_unexpired(state):
             return False
         if validate_on is None:
-            return all_parameters(state, inputs, parameters)
+            return True  # nothing to validate on: the unexpired cache is valid
         cached = state.cached_parameters or {}
         return all(cached.get(key) == parameters.get(key) for key in validate_on)
 
@@ -72,7 +72,7 @@ def partial_parameters_only(validate_on: Iterable[str] | None = None) -> Callabl
 
 
 def partial_inputs_only(validate_on: Iterable[str] | None = None) -> Callable:
-    """A validator that compares only the named inputs (all of them when `None`)."""
+    """A validator that compares only the named inputs (any cache is valid for `None`)."""
 
     def _partial_inputs_only(
         state: Cached, inputs: dict[str, Any], parameters: dict[str, Any]
@@ -81,7 +81,7 @@ def partial_inputs_only(validate_on: Iterable[str] | None = None) -> Callable:
         if not _is_unexpired(state):
             return False
         if validate_on is None:
-            return all_inputs(state, inputs, parameters)
+            return True  # nothing to validate on: the unexpired cache is valid
         cached = {key: res.value for key, res in (state.cached_inputs or {}).items()}
         return all(cached.get(key) == inputs.get(key) for key in validate_on)
 

@@ -12,7 +12,7 @@ instance, they go through the class (`DotDict.get(d, ...)`) or the underlying di
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable, Iterator, MutableMapping
+from collections.abc import Generator, Iterable, Iterator, Mapping, MutableMapping
 from typing import Any, Type, TypeVar, Union, cast
 
 __all__ = [
@@ -29,6 +29,15 @@ __all__ = [
 DictLike = Union[dict, "DotDict"]
 
 D = TypeVar("D", bound=Union[dict, MutableMapping])
+
+
+# Keys that would hide a mapping method (`d.update`, `d.get`, ...) are refused, as in 1.x.
+_RESERVED_KEYS = frozenset(dir(MutableMapping))
+
+
+def _check_key(key: Any) -> None:
+    if key in _RESERVED_KEYS:
+        raise ValueError(f'Invalid key: "{key}"')
 
 
 class DotDict(MutableMapping):
@@ -51,9 +60,16 @@ class DotDict(MutableMapping):
         # Write straight into the instance dict: `self.update` could be shadowed by a key.
         store = self.__dict__
         if init_dict:
-            # dict.update also takes other mappings and iterables of pairs.
-            store.update(init_dict.__dict__ if isinstance(init_dict, DotDict) else init_dict)
+            # Like dict.update, take other mappings and iterables of pairs.
+            items = init_dict.__dict__ if isinstance(init_dict, DotDict) else init_dict
+            if not isinstance(items, Mapping):
+                items = dict(items)
+            for key in items:
+                _check_key(key)
+            store.update(items)
         if kwargs:
+            for key in kwargs:
+                _check_key(key)
             store.update(kwargs)
 
     def get(self, key: str, default: Any = None) -> Any:
@@ -72,6 +88,8 @@ class DotDict(MutableMapping):
         return self.__dict__[key]
 
     def __setitem__(self, key: str, value: Any) -> None:
+        if key in _RESERVED_KEYS:
+            raise ValueError(f'Invalid key: "{key}"')
         self.__dict__[key] = value
 
     def __setattr__(self, attr: str, value: Any) -> None:

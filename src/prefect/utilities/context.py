@@ -17,12 +17,13 @@ prefect.context.get("flow")  # None again
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any, ContextManager
 
 from prefect import configuration
-from prefect.utilities.collections import DotDict
+from prefect.utilities.collections import _RESERVED_KEYS, DotDict
 
 __all__ = ["Context", "context"]
 
@@ -58,6 +59,8 @@ class Context(DotDict, threading.local):
         super().__init__(initial)
 
     def __setitem__(self, key: str, value: Any) -> None:
+        if key in _RESERVED_KEYS:
+            raise ValueError(f'Invalid key: "{key}"')
         store = self.__dict__
         journal = _innermost_journal(self)
         if journal is not None and key not in journal:
@@ -125,7 +128,7 @@ def _innermost_journal(context: Context) -> dict[str, Any] | None:
     return None
 
 
-class _TemporaryUpdate:
+class _TemporaryUpdate(contextlib.ContextDecorator):
     """What `Context.__call__` returns.
 
     Entering sets the new values and starts a journal holding the previous value of every key
@@ -142,6 +145,10 @@ class _TemporaryUpdate:
         self._updates = updates
         self._journal: dict[str, Any] | None = None
 
+    def _recreate_cm(self) -> _TemporaryUpdate:
+        # Used as a decorator (as 1.x's generator-based manager can be): a fresh block per call.
+        return _TemporaryUpdate(self._context, self._updates)
+
     def __enter__(self) -> Context:
         if self._journal is not None:
             raise RuntimeError("This prefect.context(...) block is already active; call again.")
@@ -150,6 +157,9 @@ class _TemporaryUpdate:
         updates = self._updates
         if "config" in updates:
             updates = {**updates, "config": _merge_config(store.get("config"), updates["config"])}
+        for key in updates:
+            if key in _RESERVED_KEYS:
+                raise ValueError(f'Invalid key: "{key}"')
         journal = self._journal = {key: store.get(key, _MISSING) for key in updates}
         store.update(updates)
         _journal_stack(self._context).append(journal)

@@ -161,12 +161,14 @@ def parse_graphql(document: Any) -> str:
             a ``str`` or a :class:`GQLObject`; see the module docstring for the rules.
 
     Returns:
-        the document text, indented four spaces per level.
+        the document text, indented four spaces per level, dedented and stripped as a whole.
 
     Raises:
         TypeError: if a selection is of a type that has no GraphQL meaning.
     """
-    return "\n".join(_selection_lines(document, 0))
+    import textwrap
+
+    return textwrap.dedent("\n".join(_selection_lines(document, 0))).strip()
 
 
 def _selection_lines(selection: Any, depth: int) -> list[str]:

@@ -319,18 +319,20 @@ def _setup_logger(logger: logging.Logger, level: int | str) -> logging.Logger:
 def configure_logging(testing: bool = False) -> logging.Logger:
     """Set up the ``"prefect"`` logger (and the extra loggers) from ``prefect.config``.
 
-    Calling it again re-reads the config and replaces the handlers it added before.
+    Calling it again re-reads the config and replaces the handlers it added before. Records
+    also propagate to the root logger, as with any logger.
 
     Args:
-        testing: let records propagate to the root logger too (so test tools such as pytest's
-            ``caplog`` see them); otherwise they stop at the ``"prefect"`` logger.
+        testing: set up a separate ``"prefect-test-logger"`` instead, which tests may change
+            freely without touching the real one.
 
     Returns:
-        the ``"prefect"`` logger.
+        the logger set up.
     """
-    logger = _setup_logger(logging.getLogger("prefect"), _setting("logging", "level"))
-    logger.propagate = testing
-    configure_extra_loggers()
+    name = "prefect-test-logger" if testing else "prefect"
+    logger = _setup_logger(logging.getLogger(name), _setting("logging", "level"))
+    if not testing:
+        configure_extra_loggers()
     return logger
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from prefect.engine.cache_validators import partial_inputs_only, partial_parameters_only
 from prefect.engine.result import Result
 from prefect.engine.state import Cached

@@ -422,7 +422,14 @@ def test_add_edge_out_of_a_parameter_is_allowed():
 def test_add_edge_with_a_key_the_task_does_not_take_raises_type_error_naming_the_task():
     flow = Flow("f")
     with pytest.raises(TypeError, match="Downstreamer"):
-        flow.add_edge(Task(), XTask(name="Downstreamer"), key="not_an_argument")
+        flow.add_edge(Task(), XTask(name="Downstreamer"), key="not_an_argument", validate=True)
+
+
+def test_add_edge_checks_keys_under_eager_edge_validation():
+    flow = Flow("f")
+    with set_temporary_config({"flows.eager_edge_validation": True}):
+        with pytest.raises(TypeError, match="not_an_argument"):
+            flow.add_edge(Task(), XTask(), key="not_an_argument")
 
 
 def test_add_edge_accepts_any_key_for_a_task_taking_kwargs():
@@ -437,8 +444,8 @@ def test_add_edge_with_a_key_already_used_raises_value_error():
     flow = Flow("f")
     b = XTask()
     flow.add_edge(Task(), b, key="x")
-    with pytest.raises(ValueError, match='"x"'):
-        flow.add_edge(Task(), b, key="x")
+    with pytest.raises(ValueError, match='Argument "x" .* has already been assigned'):
+        flow.add_edge(Task(), b, key="x", validate=True)
 
 
 def test_same_key_on_different_downstream_tasks_is_fine():
@@ -672,7 +679,7 @@ def test_set_dependencies_cannot_give_a_parameter_inputs():
 
 def test_set_dependencies_with_a_keyword_the_task_does_not_take_raises_type_error():
     with pytest.raises(TypeError):
-        Flow("f").set_dependencies(XTask(), keyword_tasks={"nope": Task()})
+        Flow("f").set_dependencies(XTask(), keyword_tasks={"nope": Task()}, validate=True)
 
 
 # chain -----------------------------------------------------------------------------------------
@@ -1058,7 +1065,7 @@ def test_replace_keeps_the_keyword_inputs_of_the_replaced_task_taken():
     flow.replace(t, XTask())
     (new,) = flow.downstream_tasks(old)
     with pytest.raises(ValueError):
-        flow.add_edge(Task(), new, key="x")
+        flow.add_edge(Task(), new, key="x", validate=True)
 
 
 # copy ------------------------------------------------------------------------------------------

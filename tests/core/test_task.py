@@ -246,9 +246,11 @@ def test_inputs_describe_run_arguments():
         def run(self, a: int, b: str = "x", **kwargs):
             pass
 
+    # As in 1.x, a `**kwargs` parameter is listed too (it has no default).
     assert Typed().inputs() == {
         "a": {"type": int, "required": True, "default": None},
         "b": {"type": str, "required": False, "default": "x"},
+        "kwargs": {"type": Any, "required": True, "default": None},
     }
     assert AddTask().inputs()["x"] == {"type": Any, "required": True, "default": None}
 

@@ -36,8 +36,9 @@ def validate_run_signature(run: Callable) -> None:
             spec = inspect.getfullargspec(func)
         except TypeError as exc:
             raise ValueError(
-                f"Cannot inspect the signature of {func!r} (common for builtins and C "
-                "functions); wrap it in a plain Python function to use it as a task."
+                "This function can not be inspected (this is common with `builtin` and `numpy` "
+                f"functions): {func!r}. To use it as a task, wrap it in a standard Python "
+                "function."
             ) from exc
         has_varargs = spec.varargs is not None
         names = tuple(spec.args + spec.kwonlyargs)
@@ -87,11 +88,13 @@ def infer_run_nout(run: Callable) -> int | None:
             annotation = typing.get_type_hints(run).get("return")
         except Exception:  # unresolvable forward references: no inference
             return None
-    if typing.get_origin(annotation) is not tuple:
-        return None
+    if typing.get_origin(annotation) is not tuple or annotation is typing.Tuple:
+        return None  # not a tuple, or a bare `Tuple` (any length)
     args = typing.get_args(annotation)
-    if not args or (len(args) == 2 and args[1] is Ellipsis) or args == ((),):
-        return None
+    if args == ((),):  # `Tuple[()]` on older Pythons
+        return 0
+    if len(args) == 2 and args[1] is Ellipsis:
+        return None  # `Tuple[int, ...]`: any length
     return len(args)
 
 

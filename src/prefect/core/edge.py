@@ -57,7 +57,7 @@ class Edge:
             upstream_task = upstream_task.value
         if key is not None and not (isinstance(key, str) and is_valid_identifier(key)):
             raise ValueError(
-                f"Edge key must be a valid Python identifier, got {key!r}: it is passed to the "
+                f"Key must be a valid identifier (received {key!r}): it is passed to the "
                 "downstream task's `run` as a keyword argument."
             )
         self.upstream_task: Task = as_task(upstream_task, flow=flow)

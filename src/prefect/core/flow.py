@@ -450,19 +450,18 @@ class Flow(FlowIO):
         self.add_task(edge.downstream_task)
 
         if key is not None:
+            # As in 1.x, keys are checked against `run` only when validating (the functional
+            # API has checked them already, when binding).
             downstream = edge.downstream_task
             taken = self._input_keys.setdefault(downstream, set())
-            if key in taken or key in self.constants.get(downstream, ()):
-                raise ValueError(
-                    f'Argument "{key}" for task {downstream!r} has already been assigned in '
-                    "this flow; pass each keyword once."
-                )
-            if not accepts_keyword(downstream.run, key):
-                raise TypeError(
-                    f"Task {downstream!r} has no argument {key!r} to receive the result of "
-                    f"{edge.upstream_task!r}: got an unexpected keyword argument {key!r}."
-                )
-
+            if validate:
+                if key in taken or key in self.constants.get(downstream, ()):
+                    raise ValueError(_duplicate_key_message(key, downstream))
+                if not accepts_keyword(downstream.run, key):
+                    raise TypeError(
+                        f"Task {downstream!r} has no argument {key!r} to receive the result of "
+                        f"{edge.upstream_task!r}: got an unexpected keyword argument {key!r}."
+                    )
             taken.add(key)
 
         self.edges.add(edge)
@@ -603,6 +602,8 @@ class Flow(FlowIO):
             ValueError: when the graph has a cycle (the message names its tasks)
         """
         roots = tuple(root_tasks) if root_tasks else None
+        for root in roots or ():
+            self._check_task_in_flow(root)
         key = ("sorted_tasks", roots)
         cached = self._cache.get(key)
         if cached is None:
@@ -684,7 +685,7 @@ class Flow(FlowIO):
                         f"Parameters must be root tasks and can not have upstream "
                         f"dependencies: {task!r} got input {key!r}."
                     )
-                self._set_constant(task, key, upstream_task.value)
+                self._set_constant(task, key, upstream_task.value, validate)
             else:
                 self.add_edge(
                     upstream_task=upstream_task,
@@ -695,14 +696,20 @@ class Flow(FlowIO):
                     validate=validate,
                 )
 
-    def _set_constant(self, task: Task, key: str, value: Any) -> None:
-        if key in self.constants.get(task, ()) or key in self._input_keys.get(task, ()):
-            raise ValueError(
-                f'Argument "{key}" for task {task!r} has already been assigned in this flow; '
-                "pass each keyword once."
-            )
+    def _set_constant(self, task: Task, key: str, value: Any, validate: bool) -> None:
+        if validate and (
+            key in self.constants.get(task, ()) or key in self._input_keys.get(task, ())
+        ):
+            raise ValueError(_duplicate_key_message(key, task))
         self.constants[task][key] = value
         self._cache.clear()
+
+
+def _duplicate_key_message(key: str, task: Task) -> str:
+    return (
+        f'Argument "{key}" for task {task!r} has already been assigned in this Flow. If using '
+        "the Flow API directly, do not pass the same keyword twice."
+    )
 
 
 def _eager_edge_validation() -> bool:

@@ -143,8 +143,7 @@ class Task(metaclass=TaskMetaclass):
 
         if isinstance(tags, str):
             raise TypeError(
-                f"Tags should be a collection of strings, not the string {tags!r}; "
-                f"pass tags=[{tags!r}]."
+                f"Tags should be a set of tags, not a string: got {tags!r}; pass tags=[{tags!r}]."
             )
         self.tags = set(tags) if tags is not None else set()
         self.tags.update(prefect.context.get("tags", ()))
@@ -159,18 +158,18 @@ class Task(metaclass=TaskMetaclass):
 
         if max_retries and max_retries > 0 and retry_delay is None:
             raise ValueError(
-                f"Task {self.name!r}: a datetime.timedelta `retry_delay` must be provided if "
-                "max_retries > 0."
+                "A datetime.timedelta `retry_delay` must be provided if max_retries > 0 "
+                f"(task {self.name!r})."
             )
         if retry_delay is not None and not max_retries:
             raise ValueError(
-                f"Task {self.name!r}: a `max_retries` argument greater than 0 must be provided "
-                "if specifying a retry delay."
+                "A `max_retries` argument greater than 0 must be provided if specifying a retry "
+                f"delay (task {self.name!r})."
             )
         if retry_delay is not None and not isinstance(retry_delay, timedelta):
             raise TypeError(
-                f"Task {self.name!r}: `retry_delay` must be a datetime.timedelta, "
-                f"got {retry_delay!r}."
+                f"`retry_delay` must be a datetime.timedelta, got {retry_delay!r} "
+                f"(task {self.name!r})."
             )
         if isinstance(timeout, timedelta):
             if timeout.microseconds > 0:
@@ -182,8 +181,8 @@ class Task(metaclass=TaskMetaclass):
             timeout = int(timeout.total_seconds())
         if timeout is not None and (not isinstance(timeout, int) or isinstance(timeout, bool)):
             raise TypeError(
-                f"Task {self.name!r}: only integer timeouts (representing seconds) are "
-                f"supported, got {timeout!r}."
+                "Only integer timeouts (representing seconds) are supported; "
+                f"got {timeout!r} (task {self.name!r})."
             )
         self.retry_on = _as_exception_types(self.name, retry_on)
         self.max_retries = max_retries
@@ -453,7 +452,10 @@ class Task(metaclass=TaskMetaclass):
                     f"{repr(value)[:50]}. Map over a list (or a task returning one), or wrap "
                     "the input in `unmapped(...)`."
                 )
-        new = self.copy(**(task_args or {}))
+        task_args = dict(task_args or {})
+        # A mapped task's result is a list of children's results, not a tuple to unpack.
+        task_args.setdefault("nout", None)
+        new = self.copy(**task_args)
         return new.bind(*args, mapped=True, upstream_tasks=upstream_tasks, flow=flow, **kwargs)
 
     # Dependencies ----------------------------------------------------------------------------
@@ -475,8 +477,8 @@ class Task(metaclass=TaskMetaclass):
         flow = flow or prefect.context.get("flow", None)
         if not flow:
             raise ValueError(
-                f"No Flow was passed to set the dependencies of {self}, and could not infer an "
-                "active Flow context; pass `flow=` or use a `with Flow(...)` block."
+                "No Flow was passed, and could not infer an active Flow context "
+                f"(setting the dependencies of {self}); pass `flow=` or use `with Flow(...)`."
             )
         flow.set_dependencies(
             task=self,
@@ -514,8 +516,6 @@ class Task(metaclass=TaskMetaclass):
 
         inputs = {}
         for name, parameter in _run_signature(self.run).parameters.items():
-            if parameter.kind in (inspect.Parameter.VAR_KEYWORD, inspect.Parameter.VAR_POSITIONAL):
-                continue
             input_type = parameter.annotation
             if input_type is inspect.Parameter.empty:
                 input_type = Any
@@ -550,9 +550,9 @@ class Task(metaclass=TaskMetaclass):
     def __iter__(self) -> Iterator:
         if self.nout is None:
             raise TypeError(
-                f"Task {self.name!r} is not iterable. If your task returns multiple results, "
-                "pass `nout` to the task decorator/constructor, or provide a `Tuple` "
-                "return-type annotation to your task."
+                "Task is not iterable. If your task returns multiple results, pass `nout` to "
+                "the task decorator/constructor, or provide a `Tuple` return-type annotation "
+                f"to your task (task {self.name!r})."
             )
         return (self[i] for i in range(self.nout))
 

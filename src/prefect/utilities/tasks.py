@@ -205,8 +205,18 @@ def apply_map(func: Callable, *args: Any, flow: Flow | None = None, **kwargs: An
     flow = flow or prefect.context.get("flow")
     if flow is None:
         raise ValueError(
-            "apply_map needs a flow: call it inside a `with Flow(...)` block or pass `flow=`."
+            "Couldn't infer a flow in the current context; call apply_map inside a "
+            "`with Flow(...)` block or pass `flow=`."
         )
+
+    # Check every argument before changing any flow, as `Task.map` does.
+    for value in list(args) + list(kwargs.values()):
+        if not isinstance(value, unmapped) and not hasattr(value, "__getitem__"):
+            raise TypeError(
+                f"Cannot map over unsubscriptable object of type {type(value)}: "
+                f"{repr(value)[:50]}. Map over a list (or a task returning one), or wrap the "
+                "argument in `unmapped(...)`."
+            )
 
     # Each argument becomes a task; remember whether it is mapped and whether it is a constant
     # that only exists to be mapped over.

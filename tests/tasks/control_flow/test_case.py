@@ -165,7 +165,9 @@ def test_case_rejects_tasks_from_two_flows():
     block = case(_task("cond"), True)
     first, second = Flow("one"), Flow("two")
     block.add_task(_task("a"), first)
-    with pytest.raises(ValueError, match="multiple flows"):
+    with pytest.raises(
+        ValueError, match="Multiple flows cannot be used with the same case statement"
+    ):
         block.add_task(_task("b"), second)
 
 

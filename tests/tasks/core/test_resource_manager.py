@@ -262,7 +262,7 @@ class TestGraph:
     def test_tasks_of_another_flow_in_the_block_are_rejected(self):
         with Flow("f"):
             context = resource_manager(MyResource)(1)
-        with pytest.raises(ValueError, match="multiple flows"):
+        with pytest.raises(ValueError, match="Multiple flows cannot be used"):
             context.add_task(_task("a"), Flow("other"))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import prefect
+from prefect.core.parameter import Parameter
 from prefect.tasks.control_flow.conditional import CompareValue
 
 if TYPE_CHECKING:
@@ -61,11 +62,14 @@ class case:
             self._flow = flow
         elif self._flow is not flow:
             raise ValueError(
-                f"Task {task.name!r} was added to flow {flow.name!r} inside a case block of flow "
-                f"{self._flow.name!r}; multiple flows cannot be used with the same case "
-                "statement."
+                "Multiple flows cannot be used with the same case statement: task "
+                f"{task.name!r} was added to flow {flow.name!r} inside a case block of flow "
+                f"{self._flow.name!r}."
             )
-        self._tasks.add(task)
+        # Parameters are always root tasks: a parameter first used inside the block is not
+        # gated by it.
+        if not isinstance(task, Parameter):
+            self._tasks.add(task)
 
     def __enter__(self) -> case:
         self._previous_case = prefect.context.get("case")

@@ -34,7 +34,7 @@ class FunctionTask(Task):
 
     def __init__(self, fn: Callable, name: str | None = None, **kwargs: Any):
         if not callable(fn):
-            raise TypeError(f"FunctionTask needs a callable `fn`, got {fn!r}.")
+            raise TypeError(f"fn must be callable. Got {fn!r}.")
         if name is None:
             name = getattr(fn, "__name__", type(self).__name__)
         _validate_run_signature(fn)
@@ -42,6 +42,8 @@ class FunctionTask(Task):
         # An instance attribute shadows `Task.run`, so `inspect.signature(self.run)` (used to
         # bind arguments) and help() show the function itself.
         self.run = fn  # type: ignore[method-assign]
-        self.__doc__ = getattr(fn, "__doc__", None)
+        # A function without a docstring leaves the class docstring showing, as in 1.x.
+        if getattr(fn, "__doc__", None):
+            self.__doc__ = fn.__doc__
         self.__wrapped__ = fn
         super().__init__(name=name, **kwargs)

@@ -32,6 +32,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable, overload
 
 import prefect
+from prefect.core.parameter import Parameter
 from prefect.core.task import Task
 
 if TYPE_CHECKING:
@@ -179,11 +180,14 @@ class ResourceContext:
         """
         if flow is not self._flow:
             raise ValueError(
-                f"Task {task.name!r} was added to flow {flow.name!r} inside a resource manager "
-                f"block of flow {self._flow.name!r}; multiple flows cannot be used with the same "
-                "resource block."
+                "Multiple flows cannot be used with the same resource block: task "
+                f"{task.name!r} was added to flow {flow.name!r} inside a block of flow "
+                f"{self._flow.name!r}."
             )
-        self._tasks.add(task)
+        # Parameters are always root tasks: a parameter first used inside the block stays
+        # outside it.
+        if not isinstance(task, Parameter):
+            self._tasks.add(task)
 
     def __enter__(self) -> Task | None:
         self._previous_resource = prefect.context.get("resource")

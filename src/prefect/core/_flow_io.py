@@ -61,13 +61,98 @@ class FlowIO:
                     ", ".join(missing)
                 )
             )
+        if run_on_schedule is None:
+            run_on_schedule = bool(prefect.config.flows.run_on_schedule)
         if runner_cls is None:
             from prefect.engine import get_default_flow_runner_class
 
             runner_cls = get_default_flow_runner_class()
-        # TODO(#4): the schedule loop (`run_on_schedule`) and retries of a local run.
-        runner = runner_cls(flow=self)
-        return runner.run(parameters=parameters, **kwargs)
+
+        state = self._run(
+            parameters=parameters, runner_cls=runner_cls, run_on_schedule=run_on_schedule, **kwargs
+        )
+
+        from prefect.engine.result import NoResult
+        from prefect.engine.state import Pending
+
+        # The result always maps every task to a state, even when the run stopped early.
+        if state._result == NoResult:  # type: ignore[attr-defined]
+            state.result = {}
+        elif isinstance(state.result, Exception):
+            self.logger.error("Unexpected error occured in FlowRunner: %r", state.result)
+            return state
+        for task in self.tasks:  # type: ignore[attr-defined]
+            if task not in state.result:
+                state.result[task] = Pending(message="Task not evaluated by FlowRunner.")
+        return state
+
+    def _run(
+        self, parameters: dict[str, Any], runner_cls: type, run_on_schedule: bool, **kwargs: Any
+    ) -> State:
+        """Run on the schedule (if any), each run re-run until no task is waiting to retry."""
+        import time
+
+        import pendulum
+
+        from prefect.engine.state import Mapped, Pending, Scheduled
+
+        context = dict(kwargs.pop("context", None) or {})
+        task_states = kwargs.pop("task_states", None)
+        schedule = getattr(self, "schedule", None)
+        while True:
+            run_parameters = dict(parameters)
+            flow_state: State = Pending()
+            if run_on_schedule and schedule is not None:
+                events = schedule.next(1, return_events=True)
+                if not events:
+                    break
+                event = events[0]
+                run_parameters = {**(event.parameter_defaults or {}), **parameters}
+                naptime = (event.start_time - pendulum.now("utc")).total_seconds()
+                if naptime > 0:
+                    self.logger.info("Waiting for next scheduled run at %s", event.start_time)
+                    time.sleep(naptime)
+                flow_state = Scheduled(start_time=event.start_time)
+
+            states = dict(task_states or {})
+            while True:
+                flow_state = runner_cls(flow=self).run(
+                    parameters=run_parameters,
+                    return_tasks=self.tasks,  # type: ignore[attr-defined]
+                    state=flow_state,
+                    task_states=states,
+                    context=context,
+                    **kwargs,
+                )
+                if flow_state.is_finished() or not isinstance(flow_state.result, dict):
+                    break
+                states = flow_state.result
+                # Wait for the earliest task that will be ready later (a retry, a timed
+                # pause); when none is, the run cannot go further on its own.
+                waiting = [s for s in states.values()]
+                for mapped in [s for s in waiting if isinstance(s, Mapped)]:
+                    waiting.extend(mapped.map_states)
+                start_times = [
+                    s.start_time for s in waiting if isinstance(s, Scheduled) and s.start_time
+                ]
+                if not start_times:
+                    break
+                naptime = (min(start_times) - pendulum.now("utc")).total_seconds()
+                if naptime > 0:
+                    self.logger.debug("Waiting for %s seconds before retrying...", naptime)
+                    time.sleep(naptime)
+
+            # Successful cached results serve later runs of this process.
+            if isinstance(flow_state.result, dict):
+                caches = prefect.context.setdefault("caches", {})
+                for task, task_state in flow_state.result.items():
+                    if task_state.is_cached():
+                        caches.setdefault(task.cache_key or task.name, []).append(task_state)
+
+            if not (run_on_schedule and schedule is not None):
+                break
+            task_states = None
+        return flow_state
 
     def visualize(
         self,

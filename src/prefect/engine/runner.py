@@ -1,0 +1,141 @@
+"""What the flow and task runners share: state handlers around every state-changing step."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Iterable
+from typing import Any, Callable
+
+import prefect
+from prefect.engine import signals
+from prefect.engine.state import Failed, Pending, State
+
+__all__ = ["ENDRUN", "Runner", "call_state_handlers"]
+
+ENDRUN = signals.ENDRUN
+
+# One logger per runner class, created once (never per run): `prefect.FlowRunner`, ...
+_LOGGERS: dict[str, logging.Logger] = {}
+
+
+def _class_logger(name: str) -> logging.Logger:
+    logger = _LOGGERS.get(name)
+    if logger is None:
+        from prefect.utilities.logging import get_logger
+
+        logger = _LOGGERS[name] = get_logger(name)
+    return logger
+
+
+def call_state_handlers(method: Callable[..., State]) -> Callable[..., State]:
+    """Decorate a runner step `method(self, state, ...) -> state` so that a new state goes
+    through the state handlers.
+
+    A step may return a new state, raise `ENDRUN(state)` to end the run in that state, or raise
+    a `PrefectStateSignal` (its state becomes the new state); an unexpected exception becomes a
+    `Failed` state. Whatever the new state, if it differs from the old one the runner's
+    `handle_state_change` is called; `ENDRUN` is raised again afterwards, with the handled
+    state.
+    """
+
+    @functools.wraps(method)
+    def inner(self: Runner, state: State, *args: Any, **kwargs: Any) -> State:
+        raise_end_run = False
+        try:
+            new_state = method(self, state, *args, **kwargs)
+        except ENDRUN as exc:
+            raise_end_run = True
+            new_state = exc.state
+        except signals.PrefectStateSignal as exc:
+            self.logger.info("%s signal raised: %r", type(exc).__name__, exc)
+            if prefect.context.get("raise_on_exception"):
+                raise
+            new_state = exc.state
+        except Exception as exc:
+            msg = f"Unexpected error while running {method.__name__}: {exc!r}"
+            self.logger.exception(msg)
+            if prefect.context.get("raise_on_exception"):
+                raise
+            new_state = Failed(msg, result=exc)
+
+        if new_state is not state:
+            new_state = self.handle_state_change(old_state=state, new_state=new_state)
+        if raise_end_run:
+            raise ENDRUN(new_state)
+        return new_state
+
+    return inner
+
+
+class Runner:
+    """The base of `FlowRunner` and `TaskRunner`: runs state handlers on state changes.
+
+    Args:
+        state_handlers: callables `(runner, old_state, new_state) -> state | None`, called on
+            every state change after the target's (flow's or task's) own handlers
+    """
+
+    def __init__(self, state_handlers: Iterable[Callable] | None = None):
+        if state_handlers is not None and not isinstance(state_handlers, Iterable):
+            raise TypeError("state_handlers should be iterable.")
+        self.state_handlers = list(state_handlers or [])
+
+    @property
+    def logger(self) -> logging.Logger:
+        """The runner class's logger (`prefect.<class name>`)."""
+        logger = self.__dict__.get("_logger")
+        if logger is None:
+            logger = _class_logger(type(self).__name__)
+        return logger
+
+    @logger.setter
+    def logger(self, value: logging.Logger) -> None:
+        self.__dict__["_logger"] = value
+
+    def _heartbeat(self) -> bool:
+        """Send a heartbeat to the backend (only backend runners do); returns whether sent."""
+        return False
+
+    def initialize_run(self, state: State | None, context: dict[str, Any]) -> Any:
+        """Prepare a run: a missing state becomes `Pending`.
+
+        Args:
+            state: the state the run starts from
+            context: the run's context, updated in place
+
+        Returns:
+            `(state, context)`
+        """
+        return state or Pending(), context
+
+    def call_runner_target_handlers(self, old_state: State, new_state: State) -> State:
+        """Call the state handlers of what is run (the flow or the task); subclasses do."""
+        return new_state
+
+    def handle_state_change(self, old_state: State, new_state: State) -> State:
+        """Run the target's state handlers, then the runner's; each may replace the state.
+
+        A handler that raises a `PrefectStateSignal` sets the state to the signal's state
+        (`PAUSE` and `ENDRUN` propagate); any other exception ends the run `Failed`.
+
+        Raises:
+            ENDRUN: when a handler fails (with a `Failed` state) or raises `ENDRUN`
+        """
+        try:
+            new_state = self.call_runner_target_handlers(old_state, new_state)
+            for handler in self.state_handlers:
+                new_state = handler(self, old_state, new_state) or new_state
+        except (signals.PAUSE, ENDRUN):
+            raise
+        except signals.PrefectStateSignal as exc:
+            if prefect.context.get("raise_on_exception"):
+                raise
+            return exc.state
+        except Exception as exc:
+            if prefect.context.get("raise_on_exception"):
+                raise
+            msg = f"Exception raised while calling state handlers: {exc!r}"
+            self.logger.exception(msg)
+            raise ENDRUN(Failed(msg, result=exc)) from None
+        return new_state

@@ -1,0 +1,105 @@
+"""Preparing the upstream states of mapped children (re-exported by
+`prefect.utilities.executors`, the 1.x home of these helpers)."""
+
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING, Any
+
+from prefect.engine.state import Mapped, State
+
+if TYPE_CHECKING:
+    from prefect.core import Edge, Task
+
+
+def _indexed_state(upstream_state: State, index: int) -> State:
+    """A copy of a (non-mapped) upstream state whose result is its result's `index`-th item."""
+    child = copy.copy(upstream_state)
+    result = upstream_state._result  # type: ignore[attr-defined]
+    child._result = result.from_value(result.value[index])  # type: ignore[attr-defined]
+    return child
+
+
+def prepare_upstream_states_for_mapping(
+    state: State,
+    upstream_states: dict[Edge, State],
+    mapped_children: dict[Task, list],
+    executor: Any,
+) -> list[dict[Edge, State]]:
+    """For each child of a mapped task, its upstream states by edge.
+
+    Unmapped edges pass their state whole; a mapped edge from a mapped task passes the child
+    with the same index; a mapped edge from any other task passes a copy of its state holding
+    one item of its result.
+
+    Args:
+        state: the parent's `Mapped` state (its `n_map_states` is the number of children)
+        upstream_states: the parent's upstream states
+        mapped_children: the children (states or futures) of mapped upstream tasks
+        executor: the executor (to wait on flattened children)
+
+    Returns:
+        one `{edge: state}` per child
+    """
+    n_children = state.n_map_states if isinstance(state, Mapped) else 0
+    children_of: dict[Edge, list] = {}
+    for edge, upstream_state in upstream_states.items():
+        if edge.mapped and isinstance(upstream_state, Mapped):
+            # The flow runner has already flattened a flattened edge's children into the
+            # upstream state; otherwise the children just submitted are the freshest.
+            if edge.flattened or edge.upstream_task not in mapped_children:
+                children_of[edge] = upstream_state.map_states
+            else:
+                children_of[edge] = mapped_children[edge.upstream_task]
+
+    result = []
+    for index in range(n_children):
+        states: dict[Edge, State] = {}
+        for edge, upstream_state in upstream_states.items():
+            if not edge.mapped:
+                states[edge] = upstream_state
+            elif edge in children_of:
+                states[edge] = children_of[edge][index]
+            elif upstream_state.is_successful() and hasattr(upstream_state.result, "__getitem__"):
+                states[edge] = _indexed_state(upstream_state, index)
+            else:
+                # e.g. a re-run whose inputs live in the children's cached inputs
+                states[edge] = upstream_state
+        result.append(states)
+    return result
+
+
+def flatten_upstream_state(upstream_state: State) -> State:
+    """A copy of a successful state whose result (a list of lists) is flattened one level."""
+    if not upstream_state.is_successful():
+        return upstream_state
+    result = upstream_state._result  # type: ignore[attr-defined]
+    value = result.value
+    if not isinstance(value, (list, tuple)):
+        return upstream_state
+    flat: list = []
+    for item in value:
+        if isinstance(item, (list, tuple)):
+            flat.extend(item)
+        else:
+            flat.append(item)
+    new_state = copy.copy(upstream_state)
+    new_state._result = result.from_value(flat)  # type: ignore[attr-defined]
+    return new_state
+
+
+def flatten_mapped_children(mapped_children: list, executor: Any) -> list:
+    """One state per item of the children's results: the children of a mapped task flattened
+    one level (a child whose result is `[a, b]` gives two states)."""
+    children = executor.wait(mapped_children)
+    flat: list = []
+    for child in children:
+        value = child.result
+        if child.is_successful() and isinstance(value, (list, tuple)):
+            for item in value:
+                new_state = copy.copy(child)
+                new_state._result = child._result.from_value(item)  # type: ignore[attr-defined]
+                flat.append(new_state)
+        else:
+            flat.append(child)
+    return flat

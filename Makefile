@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test lint typecheck bench clean
+.PHONY: install demo test lint typecheck bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,6 +13,11 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Run a Prefect 1 flow end to end (parameters, a map, a retry, case/merge, a checkpointed result);
+# prints the flow run's final state and exits non-zero unless it is Success.
+demo: $(STAMP)
+	$(BIN)/python examples/demo_flow.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench scripts
@@ -28,6 +33,7 @@ test: lint typecheck
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_import.py
+	$(BIN)/python bench/bench_engine.py
 	$(BIN)/python -m pytest -q -p no:cacheprovider bench --benchmark-only
 
 clean:

@@ -27,6 +27,10 @@ if TYPE_CHECKING:
 __all__ = ["Task", "NoDefault"]
 
 
+# `prefect.<task name>` loggers, by name: the logger is read on every task run.
+_TASK_LOGGERS: dict[str, Any] = {}
+
+
 class NoDefault(enum.Enum):
     """Sentinel for "no default given" (a `None` default is a real default)."""
 
@@ -251,9 +255,11 @@ class Task(metaclass=TaskMetaclass):
         """The task's logger (`prefect.<name>`)."""
         logger = self.__dict__.get("_logger")
         if logger is None:
-            from prefect.utilities.logging import get_logger
+            logger = _TASK_LOGGERS.get(self.name)
+            if logger is None:
+                from prefect.utilities.logging import get_logger
 
-            logger = get_logger(self.name)
+                logger = _TASK_LOGGERS[self.name] = get_logger(self.name)
         return logger
 
     @logger.setter

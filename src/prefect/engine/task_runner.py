@@ -169,12 +169,9 @@ class TaskRunner(Runner):
                 checkpointing = prefect.config.flows.checkpointing
             context["checkpointing"] = checkpointing
 
-        if isinstance(context.get("map_index"), int) and context.get("task_full_name"):
-            from prefect.utilities.logging import get_logger
-
-            context.update(logger=get_logger(context["task_full_name"]))
-        else:
-            context.update(logger=self.task.logger)
+        # Mapped children share their task's logger: one logger per child (as 1.x made) would
+        # grow the logging registry by a logger per child, forever.
+        context.update(logger=self.task.logger)
 
         target = self.task.target
         if target:
@@ -216,8 +213,15 @@ class TaskRunner(Runner):
 
         try:
             state, context = self.initialize_run(state, context)
+        except Exception as exc:
+            return self._unexpected_error(exc, context)
 
-            with prefect.context(context):
+        # A loop's iterations log their end once: the last one (the others end by recursing).
+        # The check reads the caller's context, where no loop count is set.
+        log_final = prefect.context.get("task_loop_count") is None
+        # One context block for the whole run, the final log line included.
+        with prefect.context(context):
+            try:
                 if prefect.context.get("task_loop_count") is None:
                     self.logger.info("Task '%s': Starting task run...", context["task_full_name"])
                 state = self.check_task_is_ready(state)
@@ -244,28 +248,36 @@ class TaskRunner(Runner):
                 state = self.check_task_is_looping(
                     state, inputs=task_inputs, upstream_states=upstream_states, context=context
                 )
-
-        except (ENDRUN, signals.PrefectStateSignal) as exc:
-            state = exc.state
-        except executors.RecursiveCall:
-            raise
-        except Exception as exc:
-            msg = (
-                f"Task '{context['task_full_name']}': Unexpected error while running task: {exc!r}"
-            )
-            self.logger.exception(msg)
-            state = Failed(message=msg, result=exc)
-            if prefect.context.get("raise_on_exception"):
+            except (ENDRUN, signals.PrefectStateSignal) as exc:
+                state = exc.state
+            except executors.RecursiveCall:
                 raise
+            except Exception as exc:
+                state = self._unexpected_error(exc, context, log_final=False)
 
-        if prefect.context.get("task_loop_count") is None:
-            with prefect.context(context):
-                self.logger.info(
-                    "Task '%s': Finished task run for task with final state: '%s'",
-                    context["task_full_name"],
-                    type(state).__name__,
-                )
+            if log_final:
+                self._log_final_state(context, state)
         return state  # type: ignore[return-value]
+
+    def _unexpected_error(
+        self, exc: Exception, context: dict[str, Any], log_final: bool = True
+    ) -> State:
+        msg = f"Task '{context['task_full_name']}': Unexpected error while running task: {exc!r}"
+        self.logger.exception(msg)
+        if prefect.context.get("raise_on_exception"):
+            raise exc
+        state = Failed(message=msg, result=exc)
+        if log_final:
+            with prefect.context(context):
+                self._log_final_state(context, state)
+        return state
+
+    def _log_final_state(self, context: dict[str, Any], state: State) -> None:
+        self.logger.info(
+            "Task '%s': Finished task run for task with final state: '%s'",
+            context["task_full_name"],
+            type(state).__name__,
+        )
 
     @call_state_handlers
     def check_upstream_finished(self, state: State, upstream_states: dict[Edge, State]) -> State:
@@ -315,6 +327,15 @@ class TaskRunner(Runner):
                 can be mapped over
         """
         if isinstance(state, Mapped):
+            # A mapped state known only by its count (e.g. from a backend) gets empty child
+            # slots and its inputs, so the flow runner can rebuild the children.
+            if not state.map_states and state.n_map_states:
+                state.map_states = [None] * state.n_map_states  # type: ignore[list-item]
+                state.cached_inputs = {
+                    edge.key: upstream._result  # type: ignore[attr-defined]
+                    for edge, upstream in upstream_states.items()
+                    if edge.key is not None
+                }
             raise ENDRUN(state)
         mapped = [(e, s) for e, s in upstream_states.items() if e.mapped]
         if upstream_states and not any(s.is_successful() for _, s in mapped):

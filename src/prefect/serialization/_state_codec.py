@@ -436,7 +436,8 @@ _FIELDS: dict[str, tuple[type[state_module.State], tuple[_Field, ...]]] = {
 def _load_state(data: Any) -> state_module.State:
     if type(data) is not dict:
         raise _Fallback
-    entry = _FIELDS.get(data.get("type"))  # type: ignore[arg-type]
+    state_type = data.get("type")
+    entry = _FIELDS.get(state_type) if type(state_type) is str else None
     if entry is None:
         raise _Fallback
     state_class, fields = entry

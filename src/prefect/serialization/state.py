@@ -73,8 +73,10 @@ class BaseStateSchema(ObjectSchema):
         object_class = state.State
 
     message = fields.String(allow_none=True)
-    # Context values may be null (e.g. an unset parameter): loading must accept them.
-    context = fields.Dict(
+    # Context values may be null (e.g. an unset parameter): loading must accept them. The
+    # field shadows `Schema.context` only in the class body: marshmallow moves declared
+    # fields out of the class namespace.
+    context = fields.Dict(  # type: ignore[assignment]
         keys=fields.Str(), values=JSONCompatible(allow_none=True), allow_none=True
     )
     cached_inputs = fields.Dict(

@@ -155,13 +155,20 @@ class _TemporaryUpdate(contextlib.ContextDecorator):
         # The store of the entering thread; the exit restores this one.
         store = self._store = self._context.__dict__
         updates = self._updates
-        if "config" in updates:
-            updates = {**updates, "config": _merge_config(store.get("config"), updates["config"])}
-        for key in updates:
-            if key in _RESERVED_KEYS:
-                raise ValueError(f'Invalid key: "{key}"')
-        journal = self._journal = {key: store.get(key, _MISSING) for key in updates}
-        store.update(updates)
+        config = updates.get("config", _MISSING)
+        if config is not _MISSING and config is not store.get("config"):
+            updates = {**updates, "config": _merge_config(store.get("config"), config)}
+        # Runners enter with whole contexts, most of whose values are already in place: only
+        # the keys whose values change are written and journaled.
+        journal: dict[str, Any] = {}
+        for key, value in updates.items():
+            previous = store.get(key, _MISSING)
+            if previous is not value:
+                if key in _RESERVED_KEYS:
+                    raise ValueError(f'Invalid key: "{key}"')
+                journal[key] = previous
+                store[key] = value
+        self._journal = journal
         _journal_stack(self._context).append(journal)
         return self._context
 

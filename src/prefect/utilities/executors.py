@@ -29,22 +29,6 @@ if TYPE_CHECKING:
     import subprocess
     from multiprocessing.connection import Connection
 
-__all__ = [
-    "HeartbeatThread",
-    "RecursiveCall",
-    "log_heartbeat_failure",
-    "multiprocessing_safe_run_and_retrieve",
-    "no_heartbeat",
-    "run_task_with_timeout",
-    "run_with_heartbeat",
-    "run_with_multiprocess_timeout",
-    "run_with_thread_timeout",
-    "send_heartbeat",
-    "subprocess_heartbeat",
-    "tail_recursive",
-    "threaded_heartbeat",
-]
-
 _logger = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -489,8 +473,9 @@ def run_with_multiprocess_timeout(
     """Call `fn(*args, **kwargs)` in a child process, killing it after `timeout` seconds.
 
     `fn`, its arguments and the caller's context go to the child with cloudpickle (context
-    values that cannot be pickled are left behind), and the result or exception comes back the
-    same way; changes `fn` makes to objects in memory stay in the child. The timeout counts
+    values that cannot be pickled are left behind; a forked child has them anyway), and the
+    result or exception comes back the same way; changes `fn` makes to objects in memory stay
+    in the child. The timeout counts
     from when `fn` is called, not from when the process is started.
 
     Args:

@@ -123,6 +123,18 @@ class Result:
         Returns:
             The copy.
         """
+        cls = type(self)
+        # Results are copied for every task run: skip `copy.copy`'s generic protocol for
+        # classes that do not customise copying or pickling.
+        if (
+            cls.__reduce_ex__ is object.__reduce_ex__
+            and cls.__getstate__ is object.__getstate__  # type: ignore[comparison-overlap]
+            and getattr(cls, "__copy__", None) is None
+            and not hasattr(cls, "__setstate__")
+        ):
+            new = object.__new__(cls)
+            new.__dict__.update(self.__dict__)
+            return new
         return copy.copy(self)
 
     def format(self, **kwargs: Any) -> Result:

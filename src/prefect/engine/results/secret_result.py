@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from prefect.engine.result.base import Result
 
-if TYPE_CHECKING:
-    import prefect.tasks.secrets
-
 __all__ = ["SecretResult"]
+
+
+class _SecretTask(Protocol):
+    """What a `SecretResult` needs of its secret task (`prefect.tasks.secrets.SecretBase`)."""
+
+    name: str
+
+    def run(self, name: str | None = None) -> Any: ...
 
 
 class SecretResult(Result):
     """A result whose value comes from a secret task; the location is the secret's name.
 
     Args:
-        secret_task: the task that retrieves secrets (a `prefect.tasks.secrets.SecretBase`).
+        secret_task: the task that retrieves secrets (a `prefect.tasks.secrets.SecretBase`;
+            any task whose `run(name=...)` returns the secret's value).
         **kwargs: passed to `Result`; `location` defaults to the task's `name`.
     """
 
-    def __init__(self, secret_task: prefect.tasks.secrets.SecretBase, **kwargs: Any) -> None:
+    def __init__(self, secret_task: _SecretTask, **kwargs: Any) -> None:
         self.secret_task = secret_task
         if kwargs.get("location") is None:
             kwargs["location"] = getattr(secret_task, "name", None)

@@ -346,10 +346,22 @@ def check_targets(measurements: list[Measurement]) -> list[tuple[str, str, str]]
 
 
 def print_profile(path: str, top: int) -> None:
+    """The ``top`` functions by own time, named ``folder/file.py:line(function)``."""
     import pstats
 
-    stats = pstats.Stats(path, stream=sys.stdout)
-    stats.strip_dirs().sort_stats("tottime").print_stats(top)
+    stats = pstats.Stats(path)
+    total = stats.total_tt  # type: ignore[attr-defined]
+    rows = sorted(stats.stats.items(), key=lambda item: -item[1][2])  # type: ignore[attr-defined]
+    print(f"{'calls':>9} {'tottime':>8} {'cumtime':>8} {'own %':>6}  function")
+    for (filename, line, function), (_, calls, tottime, cumtime, _) in rows[:top]:
+        if filename == "~":
+            where = function
+        else:
+            folder, name = os.path.split(filename)
+            where = f"{os.path.basename(folder)}/{name}:{line}({function})"
+        share = 100 * tottime / total if total else 0.0
+        print(f"{calls:>9} {tottime:>8.3f} {cumtime:>8.3f} {share:>5.1f}%  {where}")
+    print(f"(total {total:.3f} s profiled)")
 
 
 def _csv(value: str) -> list[str]:

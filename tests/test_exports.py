@@ -48,6 +48,11 @@ MODULES_UNDER_TEST: tuple[str, ...] = (
     "prefect.serialization",
     "prefect.serialization.state",
     "prefect.serialization.result",
+    "prefect.engine",
+    "prefect.engine.runner",
+    "prefect.engine.flow_runner",
+    "prefect.engine.task_runner",
+    "prefect.engine.cache_validators",
     "prefect.engine.executors",
     "prefect.engine.executors.local",
     "prefect.executors",
@@ -76,6 +81,7 @@ MODULES_UNDER_TEST: tuple[str, ...] = (
     "prefect.utilities.debug",
     "prefect.utilities.serialization",
     "prefect.utilities.datetimes",
+    "prefect.utilities.executors",
 )
 
 # Modules that packages under test bind (eagerly in 1.4.1, lazily here if they are heavy), but
@@ -90,6 +96,7 @@ PENDING_LATER_ISSUES: tuple[str, ...] = (
     "prefect.artifacts",
     "prefect.backend",
     "prefect.client",  # `prefect.Client`
+    "prefect.engine.cloud",
     "prefect.engine.executors.dask",
     "prefect.executors.dask",
     "prefect.schedules",

@@ -57,10 +57,6 @@ def test_empty_tuple_return_annotation_infers_nout_zero():
     assert nothing.nout == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="TODO(#6): 1.x parameters carry a PrefectResult; results land with issue #6",
-)
 def test_parameter_uses_a_prefect_result():
     from prefect.engine.results import PrefectResult
 

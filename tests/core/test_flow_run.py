@@ -279,11 +279,6 @@ class TestTriggers:
             c = cleanup(upstream_tasks=[fail()])
         assert flow.run(executor=executor).result[c].result == "cleaned"
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="TaskRunner.check_task_trigger calls the trigger with a set of states; 1.x "
-        "passes the dict of Edge -> State (api.md: `trigger: Callable[[Dict[Edge, State]], bool]`)",
-    )
     def test_custom_triggers_get_the_upstream_states_keyed_by_edge(self, executor):
         seen = {}
 
@@ -1053,11 +1048,6 @@ def make_resource(events: list):
 
 
 class TestResourceManager:
-    @pytest.mark.xfail(
-        strict=True,
-        reason="the task runner calls triggers with a set, so resource_cleanup_trigger "
-        "(written for the 1.x dict of Edge -> State) fails and cleanup never runs",
-    )
     def test_setup_and_cleanup_are_called_around_the_block(self, executor):
         events = []
         Connection = make_resource(events)
@@ -1075,11 +1065,6 @@ class TestResourceManager:
         assert events == [("setup", "db"), ("use", "conn-db"), ("cleanup", "conn-db")]
         assert state.result[u].result == "CONN-DB"
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="the task runner calls triggers with a set, so resource_cleanup_trigger "
-        "(written for the 1.x dict of Edge -> State) fails and cleanup never runs",
-    )
     def test_cleanup_runs_even_when_a_task_in_the_block_fails(self, executor):
         events = []
         Connection = make_resource(events)

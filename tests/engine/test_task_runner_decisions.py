@@ -441,7 +441,7 @@ def test_check_task_trigger_counts_children_of_a_mapped_upstream_on_a_plain_edge
     assert type(exc.value.state) is TriggerFailed
 
 
-def test_check_task_trigger_gives_the_trigger_a_set_of_upstream_states():
+def test_check_task_trigger_gives_the_trigger_the_upstream_states_by_edge():
     seen: list[Any] = []
 
     def trigger(upstream_states: Any) -> bool:
@@ -449,11 +449,28 @@ def test_check_task_trigger_gives_the_trigger_a_set_of_upstream_states():
         return True
 
     first, second = Success(result=1), Failed()
+    upstream_states = {edge(): first, edge(): second}
     make_runner(AddOne(trigger=trigger)).check_task_trigger(
-        Pending(), upstream_states={edge(): first, edge(): second}
+        Pending(), upstream_states=upstream_states
     )
-    assert isinstance(seen[0], set)
-    assert seen[0] == {first, second}
+    assert seen[0] == upstream_states
+
+
+def test_check_task_trigger_counts_each_child_of_a_mapped_upstream():
+    seen: list[Any] = []
+
+    def trigger(upstream_states: Any) -> bool:
+        seen.append(upstream_states)
+        return True
+
+    children = [Success(result=1), Failed()]
+    reduce_edge = edge()
+    make_runner(AddOne(trigger=trigger)).check_task_trigger(
+        Pending(), upstream_states={reduce_edge: Mapped(map_states=children)}
+    )
+    assert sorted(e.map_index for e in seen[0]) == [0, 1]
+    assert all(e.key == reduce_edge.key for e in seen[0])
+    assert list(seen[0].values()) == children
 
 
 def test_check_task_trigger_raising_triggerfail_ends_triggerfailed_with_its_message():

@@ -320,8 +320,27 @@ class Flow(FlowIO):
 
     def reference_tasks(self) -> set[Task]:
         """The tasks whose states decide the flow's final state: those set with
-        `set_reference_tasks`, else the terminal tasks."""
-        return self._reference_tasks or self.terminal_tasks()
+        `set_reference_tasks`, else the terminal tasks (a resource manager's cleanup task,
+        which always runs, standing for the tasks it waits on)."""
+        return self._reference_tasks or self._default_reference_tasks()
+
+    @cache
+    def _default_reference_tasks(self) -> set[Task]:
+        from prefect.tasks.core.resource_manager import ResourceCleanupTask
+
+        reference: set[Task] = set()
+        stack = list(self.terminal_tasks())
+        seen: set[Task] = set()
+        while stack:
+            task = stack.pop()
+            if task in seen:
+                continue
+            seen.add(task)
+            if isinstance(task, ResourceCleanupTask):
+                stack.extend(self.upstream_tasks(task))
+            else:
+                reference.add(task)
+        return reference
 
     def set_reference_tasks(self, tasks: Iterable[Task]) -> None:
         """Choose the tasks whose states decide the flow's final state (empty: terminal tasks).

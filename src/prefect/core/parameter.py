@@ -42,7 +42,10 @@ class Parameter(Task):
             default = None
         self.required = required
         self.default = default
-        super().__init__(name=name, slug=name, tags=tags)
+        from prefect.engine.results import PrefectResult
+
+        # A parameter's value is its result: stored inline, as JSON.
+        super().__init__(name=name, slug=name, tags=tags, result=PrefectResult())
 
     def __repr__(self) -> str:
         return f"<Parameter: {self.name}>"
@@ -107,8 +110,10 @@ class DateTimeParameter(Parameter):
         tags: Iterable[str] | None = None,
     ) -> None:
         super().__init__(name=name, default=default, required=required, tags=tags)
-        # TODO(#6): a PrefectResult with a DateTimeSerializer once results land.
-        self.result = None
+        from prefect.engine.results import PrefectResult
+        from prefect.engine.serializers import DateTimeSerializer
+
+        self.result = PrefectResult(serializer=DateTimeSerializer())
 
     def run(self) -> Any:
         """The supplied value parsed into a datetime (`None` stays `None`)."""

@@ -64,6 +64,43 @@ def _upstream_state_set(upstream_states: dict[Edge, State]) -> set[State]:
     return states
 
 
+class _ChildEdge(Edge):
+    """The edge to one child of a mapped upstream task, as a trigger sees it: like its
+    parent's edge, but distinct per child."""
+
+    __slots__ = ("map_index",)
+
+    def __init__(self, edge: Edge, map_index: int) -> None:
+        for name in Edge.__slots__:
+            object.__setattr__(self, name, getattr(edge, name))
+        self.map_index = map_index
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, _ChildEdge)
+            and other.map_index == self.map_index
+            and Edge.__eq__(self, other)
+        )
+
+    def __hash__(self) -> int:
+        return hash((Edge.__hash__(self), self.map_index))
+
+
+def _trigger_states(upstream_states: dict[Edge, State]) -> dict[Edge, State]:
+    """Triggers get `{edge: state}` (as in 1.x); a mapped task feeding this one unmapped counts
+    each of its children."""
+    if not any(isinstance(s, Mapped) for s in upstream_states.values()):
+        return upstream_states
+    states: dict[Edge, State] = {}
+    for edge, upstream_state in upstream_states.items():
+        if not edge.mapped and isinstance(upstream_state, Mapped):
+            for index, child in enumerate(upstream_state.map_states):
+                states[_ChildEdge(edge, index)] = child
+        else:
+            states[edge] = upstream_state
+    return states
+
+
 def _tokenize(value: Any) -> str:
     try:
         from dask.base import tokenize
@@ -361,9 +398,8 @@ class TaskRunner(Runner):
             ENDRUN: with the signal's state when the trigger raises one (`TriggerFailed`,
                 `Paused`, `Skipped`), or `TriggerFailed` for an unexpected error or `False`
         """
-        all_states = _upstream_state_set(upstream_states)
         try:
-            if not self.task.trigger(all_states):
+            if not self.task.trigger(_trigger_states(upstream_states)):
                 raise signals.TRIGGERFAIL(message="Trigger failed")
         except signals.PrefectStateSignal as exc:
             self.logger.debug(

@@ -682,4 +682,13 @@ def tail_recursive(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-# mapping helpers: see below (lead)
+# The mapping helpers live with the flow runner's other mapping code (re-exported: 1.x home).
+from prefect.utilities._mapping import (  # noqa: E402
+    flatten_mapped_children as flatten_mapped_children,
+)
+from prefect.utilities._mapping import (  # noqa: E402
+    flatten_upstream_state as flatten_upstream_state,
+)
+from prefect.utilities._mapping import (  # noqa: E402
+    prepare_upstream_states_for_mapping as prepare_upstream_states_for_mapping,
+)

@@ -35,6 +35,10 @@ class Constant(Task):
                 name = repr(value)
                 if len(name) > _MAX_REPR_NAME_LENGTH:
                     name = f"Constant[{type(value).__name__}]"
+        if "result" not in kwargs:
+            from prefect.engine.results import ConstantResult
+
+            kwargs["result"] = ConstantResult(value=value)
         super().__init__(name=name, **kwargs)
 
     def run(self) -> Any:

@@ -87,35 +87,40 @@ def build_flow(result_dir: str) -> tuple[Flow, dict[str, object]]:
     return flow, {"transform": scaled, "load": total, "report": report}
 
 
+EXPECTED = {
+    "transform": [10, 20, 30, 40, 50],
+    "load": 150,
+    "report": "large batch: total 150 (over the threshold)",
+}
+
+
 def main() -> int:
     with tempfile.TemporaryDirectory(prefix="prefect-demo-") as result_dir:
         flow, shown = build_flow(result_dir)
-        state: State = flow.run(parameters=PARAMETERS, context={"checkpointing": True})
-        checkpoints = sorted(p.name for p in Path(result_dir).rglob("*") if p.is_file())
+        state: State | None = flow.run(parameters=PARAMETERS, context={"checkpointing": True})
+        checkpoints = [path for path in Path(result_dir).rglob("*") if path.is_file()]
+        task_states = state.result if state is not None and isinstance(state.result, dict) else {}
 
         print()
         print(f"Flow run final state: {state!r}")
         results = {}
         for label, task_ in shown.items():
-            task_state = state.result[task_] if isinstance(state.result, dict) else None
+            task_state = task_states.get(task_)
             results[label] = getattr(task_state, "result", None)
             print(f"  {label:<10} {task_state!r:<45} result: {results[label]!r}")
-        load_state = state.result.get(shown["load"]) if isinstance(state.result, dict) else None
-        location = getattr(getattr(load_state, "_result", None), "location", None)
-        print(f"  {len(checkpoints)} results checkpointed in {result_dir}")
-        print(f"  the 'load' result is stored at {location}")
+        stored = getattr(task_states.get(shown["load"]), "_result", None)
+        print(f"  {len(checkpoints)} task results checkpointed in {result_dir}")
+        print(f"  the 'load' result was written to {getattr(stored, 'location', None)}")
 
-    expected = {
-        "transform": [10, 20, 30, 40, 50],
-        "load": 150,
-        "report": "large batch: total 150 (over the threshold)",
-    }
     if type(state) is not Success:
         print(f"FAILED: the flow run ended {type(state).__name__}, not Success", file=sys.stderr)
         return 1
-    wrong = {label: value for label, value in results.items() if value != expected[label]}
-    if wrong or not checkpoints:
-        print(f"FAILED: unexpected results {wrong} or no checkpoint written", file=sys.stderr)
+    wrong = {label: value for label, value in results.items() if value != EXPECTED[label]}
+    if wrong:
+        print(f"FAILED: unexpected results {wrong}", file=sys.stderr)
+        return 1
+    if not checkpoints:
+        print("FAILED: no task result was checkpointed", file=sys.stderr)
         return 1
     return 0
 

@@ -23,6 +23,7 @@ class FlowIO:
         name: str
         storage: Any
         run_config: Any
+        logger: Any
 
         def parameters(self) -> set: ...
 

@@ -541,7 +541,7 @@ class TaskRunner(Runner):
         parameters = prefect.context.get("parameters")
         if state.is_cached():
             sanitized = {key: res.value for key, res in inputs.items()}
-            if self.task.cache_validator(state, sanitized, parameters):
+            if self.task.cache_validator(state, sanitized, parameters):  # type: ignore[arg-type]
                 return state
             state = Pending("Cache was invalid; ready to run.")
 

@@ -128,7 +128,7 @@ class Result:
         # classes that do not customise copying or pickling.
         if (
             cls.__reduce_ex__ is object.__reduce_ex__
-            and cls.__getstate__ is object.__getstate__  # type: ignore[comparison-overlap]
+            and getattr(cls, "__getstate__", None) is getattr(object, "__getstate__", None)
             and getattr(cls, "__copy__", None) is None
             and not hasattr(cls, "__setstate__")
         ):

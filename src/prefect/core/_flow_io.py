@@ -40,13 +40,17 @@ class FlowIO:
             parameters: values of the flow's parameters
             run_on_schedule: follow the flow's schedule (default `config.flows.run_on_schedule`)
             runner_cls: the flow runner class (default `config.engine.flow_runner.default_class`)
-            **kwargs: passed to the runner's `run` (`task_states`, `executor`, `context`, ...)
+            **kwargs: values of parameters, by name; the others are passed to the runner's
+                `run` (`task_states`, `executor`, `context`, ...)
 
         Raises:
             ValueError: for a missing required parameter or an unknown one
         """
         parameters = dict(parameters or {})
         known = {p.name for p in self.parameters()}
+        # Keyword arguments named like a parameter are its value (the rest go to the runner).
+        for name in known.intersection(kwargs):
+            parameters[name] = kwargs.pop(name)
         unexpected = sorted(set(parameters) - known)
         if unexpected:
             raise ValueError(

@@ -76,14 +76,35 @@ def run_signature(run: Callable) -> inspect.Signature:
     return signature
 
 
+# Per `run` function: the nout its return annotation declares (computed once; resolving string
+# annotations compiles code).
+NOUTS: weakref.WeakKeyDictionary[Any, int | None] = weakref.WeakKeyDictionary()
+
+
 def infer_run_nout(run: Callable) -> int | None:
     """The number of outputs declared by a `Tuple[...]` return annotation of `run`, if any."""
+    key = getattr(run, "__func__", run)
+    try:
+        return NOUTS[key]
+    except (KeyError, TypeError):
+        pass
+    nout = _infer_run_nout(run)
+    try:
+        NOUTS[key] = nout
+    except TypeError:  # not weak-referenceable
+        pass
+    return nout
+
+
+def _infer_run_nout(run: Callable) -> int | None:
     import inspect
 
     annotation = run_signature(run).return_annotation
     if annotation is inspect.Signature.empty:
         return None
     if isinstance(annotation, str):
+        if "uple" not in annotation:  # cannot name a tuple type: no need to resolve it
+            return None
         try:
             annotation = typing.get_type_hints(run).get("return")
         except Exception:  # unresolvable forward references: no inference

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from contextlib import contextmanager
 from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
@@ -53,22 +54,21 @@ def run_task(
     Upstream mapped tasks feeding this task unmapped get their children's states and results
     from `upstream_mapped_states` first (an executor may have resolved them as futures).
     """
-    with prefect.context(context):
-        for edge, upstream_state in upstream_states.items():
-            if not edge.mapped and isinstance(upstream_state, Mapped):
-                upstream_state.map_states = upstream_mapped_states.get(
-                    edge, upstream_state.map_states
-                )
-                upstream_state.result = [s.result for s in upstream_state.map_states]
-        task_runner = task_runner_cls(
-            task=task, state_handlers=task_runner_state_handlers, flow_result=flow_result
-        )
-        return task_runner.run(
-            state=state,
-            upstream_states=upstream_states,
-            context=context,
-            is_mapped_parent=is_mapped_parent,
-        )
+    for edge, upstream_state in upstream_states.items():
+        if not edge.mapped and isinstance(upstream_state, Mapped):
+            upstream_state.map_states = upstream_mapped_states.get(edge, upstream_state.map_states)
+            upstream_state.result = [s.result for s in upstream_state.map_states]
+    # The task runner enters `context` for the whole run (entering it here as well would
+    # cost a second context block per task run).
+    task_runner = task_runner_cls(
+        task=task, state_handlers=task_runner_state_handlers, flow_result=flow_result
+    )
+    return task_runner.run(  # type: ignore[no-any-return]
+        state=state,
+        upstream_states=upstream_states,
+        context=context,
+        is_mapped_parent=is_mapped_parent,
+    )
 
 
 class FlowRunner(Runner):
@@ -308,7 +308,7 @@ class FlowRunner(Runner):
         mapped_children: dict[Task, list] = {}
         upstream_index = flow.all_upstream_edges()
         constants = flow.constants
-        base_context = dict(prefect.context)
+        base_context = prefect.context.__dict__.copy()
         handlers = task_runner_state_handlers or []
 
         with self.check_for_cancellation(), executor.start():
@@ -347,7 +347,7 @@ class FlowRunner(Runner):
                         upstream_mapped_states[edge] = children
 
                 for key, value in constants.get(task, {}).items():
-                    edge = Edge(upstream_task=Constant(value), downstream_task=task, key=key)
+                    edge = Edge(upstream_task=_constant_task(value), downstream_task=task, key=key)
                     upstream_states[edge] = Success(
                         "Auto-generated constant value", result=_constant_result(value)
                     )
@@ -489,9 +489,26 @@ def _extra_context(task: Task, context: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+_CONSTANT_TEMPLATE: Any = None
+
+
+def _constant_task(value: Any) -> Task:
+    """The upstream task of a constant input's edge: a `Constant` made by copying a template,
+    since building a task from scratch for every constant of every task run is costly."""
+    global _CONSTANT_TEMPLATE
+    from prefect.tasks.core.constants import Constant
+
+    if _CONSTANT_TEMPLATE is None:
+        _CONSTANT_TEMPLATE = Constant(None)
+    task = copy.copy(_CONSTANT_TEMPLATE)
+    task.value = value
+    task.name = Constant._default_name(value)
+    task.tags = set()
+    task.result = _constant_result(value)
+    return task
+
+
 def _constant_result(value: Any) -> Result:
-    try:
-        from prefect.engine.results import ConstantResult
-    except ImportError:  # results land with the results helper; plain Result until then
-        return Result(value=value)
+    from prefect.engine.results import ConstantResult
+
     return ConstantResult(value=value)

@@ -28,6 +28,25 @@ def _class_logger(name: str) -> logging.Logger:
     return logger
 
 
+class _RunnerLogger:
+    """`runner.logger`: the runner class's logger (`prefect.<class name>`), found once per
+    class; an instance may set its own."""
+
+    def __get__(self, obj: Any, cls: type) -> logging.Logger:
+        if obj is not None:
+            own = obj.__dict__.get("logger")
+            if own is not None:
+                return own  # type: ignore[no-any-return]
+        logger = cls.__dict__.get("_class_logger")
+        if logger is None:
+            logger = _class_logger(cls.__name__)
+            type.__setattr__(cls, "_class_logger", logger)
+        return logger
+
+    def __set__(self, obj: Any, value: logging.Logger) -> None:
+        obj.__dict__["logger"] = value
+
+
 def call_state_handlers(method: Callable[..., State]) -> Callable[..., State]:
     """Decorate a runner step `method(self, state, ...) -> state` so that a new state goes
     through the state handlers.
@@ -81,17 +100,7 @@ class Runner:
             raise TypeError("state_handlers should be iterable.")
         self.state_handlers = list(state_handlers or [])
 
-    @property
-    def logger(self) -> logging.Logger:
-        """The runner class's logger (`prefect.<class name>`)."""
-        logger = self.__dict__.get("_logger")
-        if logger is None:
-            logger = _class_logger(type(self).__name__)
-        return logger
-
-    @logger.setter
-    def logger(self, value: logging.Logger) -> None:
-        self.__dict__["_logger"] = value
+    logger = _RunnerLogger()
 
     def _heartbeat(self) -> bool:
         """Send a heartbeat to the backend (only backend runners do); returns whether sent."""

@@ -129,7 +129,7 @@ class TaskRunner(Runner):
         flow_result: Result | None = None,
     ):
         # A shallow snapshot: context values are shared, the config is not copied.
-        self.context = dict(prefect.context)
+        self.context = prefect.context.__dict__.copy()
         self.task = task
         if task.result is not None:
             self.result = task.result
@@ -241,7 +241,7 @@ class TaskRunner(Runner):
             the final state
         """
         upstream_states = upstream_states or {}
-        context = dict(context or prefect.context)
+        context = dict(context) if context else prefect.context.__dict__.copy()
         map_index = context.setdefault("map_index", None)
         context["task_full_name"] = (
             self.task.name if map_index is None else f"{self.task.name}[{map_index}]"

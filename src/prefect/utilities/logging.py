@@ -290,10 +290,28 @@ def _queue_empty() -> type[Exception]:
     return queue.Empty
 
 
+class _UTCFormatter(logging.Formatter):
+    """A formatter with UTC times that formats each second's timestamp once: with a `datefmt`
+    (whose resolution is a second) that is exact, and saves a `strftime` per record."""
+
+    converter = time.gmtime  # type: ignore[assignment]
+
+    def __init__(self, fmt: str | None = None, datefmt: str | None = None) -> None:
+        super().__init__(fmt, datefmt)
+        self._cached: tuple[int, str] = (-1, "")  # one tuple: replaced atomically
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+        if datefmt is None:
+            return super().formatTime(record, datefmt)
+        second = int(record.created)
+        cached = self._cached
+        if cached[0] != second:
+            cached = self._cached = (second, super().formatTime(record, datefmt))
+        return cached[1]
+
+
 def _stream_formatter(fmt: str | None, datefmt: str | None) -> logging.Formatter:
-    formatter = logging.Formatter(fmt, datefmt)
-    formatter.converter = time.gmtime
-    return formatter
+    return _UTCFormatter(fmt, datefmt)
 
 
 def _setup_logger(logger: logging.Logger, level: int | str) -> logging.Logger:
@@ -422,6 +440,9 @@ def _setting(section: str, key: str) -> Any:
     return _configuration._current_value(section, key)
 
 
+_EMPTY: dict = {}
+
+
 def _make_record_factory(base: Any) -> Any:
     attributes = PREFECT_LOG_RECORD_ATTRIBUTES
 
@@ -430,14 +451,20 @@ def _make_record_factory(base: Any) -> Any:
         # The calling thread's context values (Context keeps them in its __dict__); no
         # context exists before the first run.
         context = _context_module._context
-        values = context.__dict__ if context is not None else {}
+        values = context.__dict__ if context is not None else _EMPTY
+        record_dict = record.__dict__
         for attribute in attributes:
             value = values.get(attribute)
             if value is not None:
-                setattr(record, attribute, value)
+                record_dict[attribute] = value
         # Extra keys are always set (None when absent), so format strings can rely on them.
-        for attribute in _setting("logging", "log_attributes") or ():
-            setattr(record, attribute, values.get(attribute))
+        config = _configuration.__dict__.get("config")
+        if config is not None:
+            extra = dict.get(dict.get(config, "logging") or _EMPTY, "log_attributes")
+        else:
+            extra = _setting("logging", "log_attributes")
+        for attribute in extra or ():
+            record_dict[attribute] = values.get(attribute)
         return record
 
     factory._prefect_base_factory = base  # type: ignore[attr-defined]

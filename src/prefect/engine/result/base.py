@@ -36,6 +36,9 @@ def _get_logger(name: str) -> logging.Logger:
     return get_logger(name)
 
 
+_DEFAULT_SERIALIZER = PickleSerializer()
+
+
 class Result:
     """A task output, its storage location and its serializer.
 
@@ -54,7 +57,8 @@ class Result:
         serializer: Serializer | None = None,
     ) -> None:
         self.value = value
-        self.serializer = PickleSerializer() if serializer is None else serializer
+        # Serializers hold no state: results share the default one (one is made per state).
+        self.serializer = _DEFAULT_SERIALIZER if serializer is None else serializer
         self._formatter: Callable[..., str] | None
         if location is None or isinstance(location, str):
             self._formatter = None

@@ -27,19 +27,24 @@ class Constant(Task):
     def __init__(self, value: Any, name: str | None = None, **kwargs: Any):
         self.value = value
         if name is None:
-            # A builtin collection or string this long has a longer repr; skip building it
-            # (maps over big lists create such constants).
-            if isinstance(value, _SIZED_BUILTINS) and len(value) > _MAX_REPR_NAME_LENGTH:
-                name = f"Constant[{type(value).__name__}]"
-            else:
-                name = repr(value)
-                if len(name) > _MAX_REPR_NAME_LENGTH:
-                    name = f"Constant[{type(value).__name__}]"
+            name = self._default_name(value)
         if "result" not in kwargs:
             from prefect.engine.results import ConstantResult
 
             kwargs["result"] = ConstantResult(value=value)
         super().__init__(name=name, **kwargs)
+
+    @staticmethod
+    def _default_name(value: Any) -> str:
+        """The value's repr if at most 8 characters long, else `Constant[<type name>]`."""
+        # A builtin collection or string this long has a longer repr; skip building it
+        # (maps over big lists create such constants).
+        if isinstance(value, _SIZED_BUILTINS) and len(value) > _MAX_REPR_NAME_LENGTH:
+            return f"Constant[{type(value).__name__}]"
+        name = repr(value)
+        if len(name) > _MAX_REPR_NAME_LENGTH:
+            return f"Constant[{type(value).__name__}]"
+        return name
 
     def run(self) -> Any:
         """Return the value.

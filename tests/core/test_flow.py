@@ -1294,3 +1294,28 @@ def test_sorted_tasks_with_empty_root_tasks_sorts_the_whole_flow():
     a, b = Task(name="a"), Task(name="b")
     flow.add_edge(a, b)
     assert flow.sorted_tasks(root_tasks=[]) == (a, b)
+
+
+def test_a_resource_cleanup_task_stands_for_its_upstream_tasks_as_reference_task():
+    @prefect.resource_manager
+    class Thing:
+        def setup(self):
+            return 1
+
+        def cleanup(self, resource):
+            pass
+
+    @prefect.task
+    def use(resource):
+        return resource
+
+    with Flow("f") as flow:
+        with Thing() as resource:
+            used = use(resource)
+
+    (cleanup,) = flow.terminal_tasks()
+    assert type(cleanup).__name__ == "ResourceCleanupTask"
+    assert used in flow.reference_tasks()
+    assert cleanup not in flow.reference_tasks()
+    flow.set_reference_tasks([cleanup])
+    assert flow.reference_tasks() == {cleanup}

@@ -1238,3 +1238,21 @@ class TestBuildingBlocks:
         with Flow("f") as flow:
             r = Multiply(3)(one())
         assert flow.run(executor=executor).result[r].result == 3
+
+
+def test_flow_run_takes_parameter_values_as_keyword_arguments():
+    from prefect import Parameter
+
+    @prefect.task
+    def double(x):
+        return 2 * x
+
+    with Flow("kw") as flow:
+        n = Parameter("n")
+        doubled = double(n)
+
+    state = flow.run(n=4)
+    assert state.is_successful()
+    assert state.result[doubled].result == 8
+    with pytest.raises(ValueError, match="unexpected parameters: m"):
+        flow.run(parameters={"n": 1, "m": 2})

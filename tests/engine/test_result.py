@@ -181,3 +181,22 @@ def test_no_result_copies_do_not_modify_the_singleton():
 def test_results_survive_a_pickle_round_trip():
     result = Result(value={"a": 1}, location="here", serializer=JSONSerializer())
     assert pickle.loads(pickle.dumps(result)) == result
+
+
+def test_result_copy_is_a_shallow_independent_copy():
+    original = Result(value=[1], location="a")
+    copied = original.copy()
+    assert copied is not original and copied == original
+    copied.location = "b"
+    assert original.location == "a"
+    assert copied.value is original.value
+
+
+def test_result_copy_honours_custom_pickling_state():
+    class Dropping(Result):
+        def __getstate__(self):
+            state = dict(self.__dict__)
+            state["value"] = "dropped"
+            return state
+
+    assert Dropping(value=1).copy().value == "dropped"

@@ -450,3 +450,16 @@ def test_log_overhead_is_the_json_size_of_an_empty_entry():
         "message": "",
     }
     assert LOG_OVERHEAD == len(json.dumps(example))
+
+
+def test_stream_formatter_timestamps_equal_strftime_of_each_record():
+    import time as time_module
+
+    from prefect.utilities.logging import _stream_formatter
+
+    formatter = _stream_formatter("%(asctime)s", "%Y-%m-%d %H:%M:%S%z")
+    for created in (1_700_000_000.1, 1_700_000_000.9, 1_700_000_001.0, 1_700_000_000.5):
+        record = logging.LogRecord("x", logging.INFO, __file__, 1, "m", None, None)
+        record.created = created
+        expected = time_module.strftime("%Y-%m-%d %H:%M:%S%z", time_module.gmtime(created))
+        assert formatter.format(record) == expected

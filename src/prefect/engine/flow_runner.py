@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from contextlib import contextmanager
 from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
@@ -346,11 +345,8 @@ class FlowRunner(Runner):
                             )
                         upstream_mapped_states[edge] = children
 
-                for key, value in constants.get(task, {}).items():
-                    edge = Edge(upstream_task=_constant_task(value), downstream_task=task, key=key)
-                    upstream_states[edge] = Success(
-                        "Auto-generated constant value", result=_constant_result(value)
-                    )
+                if task in constants:
+                    upstream_states.update(_constant_inputs(flow, task))
 
                 task_context = dict(base_context, **task_contexts.get(task, {}))
                 submit_args = dict(
@@ -492,23 +488,50 @@ def _extra_context(task: Task, context: dict[str, Any]) -> dict[str, Any]:
 _CONSTANT_TEMPLATE: Any = None
 
 
-def _constant_task(value: Any) -> Task:
-    """The upstream task of a constant input's edge: a `Constant` made by copying a template,
-    since building a task from scratch for every constant of every task run is costly."""
+def _constant_inputs(flow: Flow, task: Task) -> dict[Edge, State]:
+    """The edges and `Success` states standing for a task's constant inputs, as 1.x builds
+    them; made once per flow graph (kept in the flow's cache, which any change clears)."""
+    key = ("_constant_inputs", task)
+    inputs = flow._cache.get(key)
+    if inputs is None:
+        inputs = {}
+        for name, value in flow.constants[task].items():
+            result = _constant_result(value)
+            edge = object.__new__(Edge)  # the fields directly: both ends are tasks already
+            edge.upstream_task = _constant_task(value, result)
+            edge.downstream_task = task
+            edge.key = name
+            edge.mapped = edge.flattened = False
+            inputs[edge] = Success("Auto-generated constant value", result=result)
+        flow._cache[key] = inputs
+    return inputs
+
+
+def _constant_task(value: Any, result: Result) -> Task:
+    """The upstream task of a constant input's edge: a `Constant` made by copying a template's
+    attributes, since building a task from scratch for every constant input is costly."""
     global _CONSTANT_TEMPLATE
     from prefect.tasks.core.constants import Constant
 
-    if _CONSTANT_TEMPLATE is None:
-        _CONSTANT_TEMPLATE = Constant(None)
-    task = copy.copy(_CONSTANT_TEMPLATE)
-    task.value = value
-    task.name = Constant._default_name(value)
-    task.tags = set()
-    task.result = _constant_result(value)
+    template = _CONSTANT_TEMPLATE
+    if template is None:
+        template = _CONSTANT_TEMPLATE = Constant(None)
+    task = object.__new__(Constant)
+    task.__dict__.update(template.__dict__)
+    task.__dict__.update(value=value, name=Constant._default_name(value), tags=set(), result=result)
     return task
 
 
-def _constant_result(value: Any) -> Result:
-    from prefect.engine.results import ConstantResult
+_CONSTANT_RESULT_TEMPLATE: Any = None
 
-    return ConstantResult(value=value)
+
+def _constant_result(value: Any) -> Result:
+    global _CONSTANT_RESULT_TEMPLATE
+    template = _CONSTANT_RESULT_TEMPLATE
+    if template is None:
+        from prefect.engine.results import ConstantResult
+
+        template = _CONSTANT_RESULT_TEMPLATE = ConstantResult()
+    result = template.copy()
+    result.value = value
+    return result

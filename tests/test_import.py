@@ -88,3 +88,21 @@ def test_config_and_context_are_built_on_first_use_and_are_the_1x_objects():
     )
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.strip() == "server"
+
+
+def test_lazily_bound_names_are_listed_by_dir():
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import prefect, prefect.configuration as c, prefect.utilities.context as x;"
+            "print(all(n in dir(prefect) for n in ('config', 'context', 'api', 'Client')),"
+            " 'config' in dir(c), 'context' in dir(x))",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == "True True True"

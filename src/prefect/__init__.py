@@ -85,6 +85,11 @@ def __getattr__(name: str) -> Any:
     return value
 
 
+def __dir__() -> list[str]:
+    lazy = {"config", "context", "api", "plugins", "models", "Client", *_LAZY_SUBMODULES}
+    return sorted(set(globals()) | lazy)
+
+
 if TYPE_CHECKING:
     from box import Box
 

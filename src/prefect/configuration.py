@@ -533,6 +533,10 @@ def _materialize_config() -> Config:
         return loaded
 
 
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | {"Config", "config"})
+
+
 def __getattr__(name: str) -> Any:
     if name == "Config":
         return _config_class()

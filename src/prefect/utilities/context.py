@@ -218,6 +218,10 @@ _context: Context | None = None
 _context_lock = threading.Lock()
 
 
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | {"context"})
+
+
 def __getattr__(name: str) -> Any:
     if name == "context":
         global _context

@@ -37,6 +37,10 @@ def _registry() -> Box:
     return registry
 
 
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_REGISTRY_NAMES))
+
+
 def __getattr__(name: str) -> Any:
     if name in _REGISTRY_NAMES:
         _registry()

@@ -329,9 +329,9 @@ class FlowRunner(Runner):
                 upstream_states: dict[Edge, Any] = {}
                 upstream_mapped_states: dict[Edge, list] = {}
                 for edge in upstream_index[task]:
-                    upstream_state = task_states.get(
-                        edge.upstream_task, Pending(message="Task state not available.")
-                    )
+                    upstream_state = task_states.get(edge.upstream_task)
+                    if upstream_state is None:
+                        upstream_state = Pending(message="Task state not available.")
                     if edge.flattened and not isinstance(upstream_state, Mapped):
                         upstream_state = executor.submit(
                             _mapping.flatten_upstream_state, upstream_state

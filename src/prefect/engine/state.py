@@ -67,6 +67,10 @@ __all__ = [
 ]
 
 
+_NO_VALUES: dict[str, Any] = {}
+_MISSING = object()
+
+
 def _current_context() -> Mapping[str, Any]:
     # Resolved at call time, as in 1.x: `prefect.context` is thread-local and patched by
     # `with prefect.context(...)`.
@@ -126,9 +130,11 @@ class State:
             self._result = Result(value=result)
         self.context = context or {}
         self.cached_inputs = cached_inputs or {}
-        prefect_context = _current_context()
-        if "task_tags" in prefect_context:
-            self.context.setdefault("tags", list(prefect_context["task_tags"]))
+        # States are made for every transition: read the context's own dict (no Python-level
+        # mapping calls).
+        task_tags = getattr(_current_context(), "__dict__", _NO_VALUES).get("task_tags", _MISSING)
+        if task_tags is not _MISSING:
+            self.context.setdefault("tags", list(task_tags))
 
     @property
     def result(self) -> Any:

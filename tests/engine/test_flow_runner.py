@@ -123,10 +123,12 @@ class TestReturnTasks:
         state = FlowRunner(flow).run(return_tasks=[a], executor=executor)
         assert list(state.result) == [a]
 
-    def test_return_tasks_not_in_the_flow_raise_value_error(self, executor, counter):
+    def test_return_tasks_not_in_the_flow_fail_the_run_before_any_task(self, executor, counter):
         flow, a, b = two_task_flow(counter)
-        with pytest.raises(ValueError, match="Some tasks in return_tasks were not found"):
-            FlowRunner(flow).run(return_tasks=[a, Task(name="foreign")], executor=executor)
+        state = FlowRunner(flow).run(return_tasks=[a, Task(name="foreign")], executor=executor)
+        assert state.is_failed()
+        assert "Some tasks in return_tasks were not found" in state.message
+        assert isinstance(state.result, ValueError)
         assert counter["a"] == 0
 
     def test_a_returned_mapped_task_has_its_children_states_and_results(self, executor):

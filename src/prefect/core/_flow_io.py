@@ -46,6 +46,18 @@ class FlowIO:
         Raises:
             ValueError: for a missing required parameter or an unknown one
         """
+        if "return_tasks" in kwargs:
+            raise ValueError(
+                "The `return_tasks` keyword argument has been removed from `flow.run` (since "
+                "Prefect 0.12.0): the returned state's `result` holds every task's state."
+            )
+        if prefect.context.get("loading_flow", False):
+            warnings.warn(
+                "Attempting to call `flow.run` during execution of flow file will lead to "
+                "unexpected results; the flow was not run.",
+                stacklevel=2,
+            )
+            return None
         parameters = dict(parameters or {})
         known = {p.name for p in self.parameters()}
         # Keyword arguments named like a parameter are its value (the rest go to the runner).
@@ -147,12 +159,10 @@ class FlowIO:
                     self.logger.debug("Waiting for %s seconds before retrying...", naptime)
                     time.sleep(naptime)
 
-            # Successful cached results serve later runs of this process.
+            # Successful cached results (mapped children's too) serve later runs of this
+            # process; expired ones are dropped.
             if isinstance(flow_state.result, dict):
-                caches = prefect.context.setdefault("caches", {})
-                for task, task_state in flow_state.result.items():
-                    if task_state.is_cached():
-                        caches.setdefault(task.cache_key or task.name, []).append(task_state)
+                _update_caches(flow_state.result)
 
             if not (run_on_schedule and schedule is not None):
                 break
@@ -313,3 +323,24 @@ def _default_save_path(name: str) -> Path:
     from slugify import slugify
 
     return _path(prefect.config.home_dir) / "flows" / f"{slugify(name)}.prefect"
+
+
+def _update_caches(task_states: dict) -> None:
+    import pendulum
+
+    from prefect.engine.state import Mapped
+
+    caches = prefect.context.setdefault("caches", {})
+    now = pendulum.now("utc")
+    for task, task_state in task_states.items():
+        states = task_state.map_states if isinstance(task_state, Mapped) else [task_state]
+        new = [s for s in states if s is not None and s.is_cached()]
+        if not new:
+            continue
+        key = task.cache_key or task.name
+        kept = [
+            s
+            for s in caches.get(key, [])
+            if s.cached_result_expiration is None or s.cached_result_expiration > now
+        ]
+        caches[key] = kept + new

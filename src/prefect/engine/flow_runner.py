@@ -57,11 +57,12 @@ def run_task(
         if not edge.mapped and isinstance(upstream_state, Mapped):
             upstream_state.map_states = upstream_mapped_states.get(edge, upstream_state.map_states)
             upstream_state.result = [s.result for s in upstream_state.map_states]
-    # The task runner enters `context` for the whole run (entering it here as well would
-    # cost a second context block per task run).
-    task_runner = task_runner_cls(
-        task=task, state_handlers=task_runner_state_handlers, flow_result=flow_result
-    )
+    # The runner is built in the task's context (a task runner class may read it then); it
+    # enters the context again for the run itself.
+    with prefect.context(context):
+        task_runner = task_runner_cls(
+            task=task, state_handlers=task_runner_state_handlers, flow_result=flow_result
+        )
     return task_runner.run(  # type: ignore[no-any-return]
         state=state,
         upstream_states=upstream_states,
@@ -88,6 +89,7 @@ class FlowRunner(Runner):
         state_handlers: Iterable[Callable] | None = None,
     ):
         self.flow = flow
+        self.context = prefect.context.__dict__.copy()
         if task_runner_cls is None:
             task_runner_cls = prefect.engine.get_default_task_runner_class()
         self.task_runner_cls = task_runner_cls
@@ -190,8 +192,6 @@ class FlowRunner(Runner):
         task_contexts = dict(task_contexts or {})
         parameters = dict(parameters or {})
         return_task_set = set(return_tasks or [])
-        if return_task_set.difference(self.flow.tasks):
-            raise ValueError("Some tasks in return_tasks were not found in the flow.")
 
         if executor is None:
             executor = (
@@ -302,6 +302,9 @@ class FlowRunner(Runner):
         if not state.is_running():
             self.logger.info("Flow is not in a Running state.")
             raise ENDRUN(state)
+        # Checked here, as in 1.x: the run then ends Failed rather than raising.
+        if set(return_tasks).difference(self.flow.tasks):
+            raise ValueError("Some tasks in return_tasks were not found in the flow.")
 
         flow = self.flow
         mapped_children: dict[Task, list] = {}
@@ -480,7 +483,7 @@ def _extra_context(task: Task, context: dict[str, Any]) -> dict[str, Any]:
     """What an executor may use to name the submission (Dask keys, logs)."""
     return {
         "task_name": task.name,
-        "task_slug": context.get("task_slug"),
+        "task_tags": task.tags,
         "task_index": context.get("map_index"),
     }
 

@@ -364,15 +364,15 @@ class TaskRunner(Runner):
                 can be mapped over
         """
         if isinstance(state, Mapped):
-            # A mapped state known only by its count (e.g. from a backend) gets empty child
-            # slots and its inputs, so the flow runner can rebuild the children.
+            # A re-run: keep the inputs, and give a mapped state known only by its count (e.g.
+            # from a backend) empty child slots, so the flow runner can rebuild the children.
+            state.cached_inputs = {
+                edge.key: upstream._result  # type: ignore[attr-defined]
+                for edge, upstream in upstream_states.items()
+                if edge.key is not None
+            }
             if not state.map_states and state.n_map_states:
                 state.map_states = [None] * state.n_map_states  # type: ignore[list-item]
-                state.cached_inputs = {
-                    edge.key: upstream._result  # type: ignore[attr-defined]
-                    for edge, upstream in upstream_states.items()
-                    if edge.key is not None
-                }
             raise ENDRUN(state)
         mapped = [(e, s) for e, s in upstream_states.items() if e.mapped]
         if upstream_states and not any(s.is_successful() for _, s in mapped):

@@ -311,3 +311,28 @@ def test_call_state_handlers_reads_raise_on_exception_at_call_time():
     assert type(runner.step(Pending())) is Failed
     with prefect.context(raise_on_exception=True), pytest.raises(signals.FAIL):
         runner.step(Pending())
+
+
+def test_log_info_emits_an_info_record_through_the_logger_handlers():
+    import logging
+
+    from prefect.engine.runner import log_info
+
+    records = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            records.append(record)
+
+    logger = logging.getLogger("prefect.test-log-info")
+    handler = Collect()
+    logger.addHandler(handler)
+    try:
+        log_info(logger, "Task '%s': Starting task run...", "x")
+        logger.setLevel(logging.WARNING)
+        log_info(logger, "not emitted")
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(logging.NOTSET)
+    assert [r.getMessage() for r in records] == ["Task 'x': Starting task run..."]
+    assert records[0].levelno == logging.INFO and records[0].name == "prefect.test-log-info"

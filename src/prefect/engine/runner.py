@@ -47,6 +47,16 @@ class _RunnerLogger:
         obj.__dict__["logger"] = value
 
 
+def log_info(logger: logging.Logger, msg: str, *args: Any, func: str = "run") -> None:
+    """`logger.info(msg, *args)` for the lines every task run logs, without the caller lookup
+    (`findCaller` walks the stack for every record; here the caller is known). The record
+    goes through the same factory, filters and handlers."""
+    if logger.isEnabledFor(logging.INFO):
+        logger.handle(
+            logger.makeRecord(logger.name, logging.INFO, __file__, 0, msg, args, None, func)
+        )
+
+
 def call_state_handlers(method: Callable[..., State]) -> Callable[..., State]:
     """Decorate a runner step `method(self, state, ...) -> state` so that a new state goes
     through the state handlers.

@@ -17,7 +17,7 @@ from prefect.core import Edge, Task
 from prefect.engine import signals
 from prefect.engine.result import NoResult, Result
 from prefect.engine.result.base import ResultNotImplementedError
-from prefect.engine.runner import ENDRUN, Runner, call_state_handlers
+from prefect.engine.runner import ENDRUN, Runner, call_state_handlers, log_info
 from prefect.engine.state import (
     Cached,
     Failed,
@@ -260,7 +260,9 @@ class TaskRunner(Runner):
         with prefect.context(context):
             try:
                 if prefect.context.get("task_loop_count") is None:
-                    self.logger.info("Task '%s': Starting task run...", context["task_full_name"])
+                    log_info(
+                        self.logger, "Task '%s': Starting task run...", context["task_full_name"]
+                    )
                 state = self.check_task_is_ready(state)
                 state = self.check_task_reached_start_time(state)
                 state = self.check_upstream_finished(state, upstream_states=upstream_states)
@@ -310,7 +312,8 @@ class TaskRunner(Runner):
         return state
 
     def _log_final_state(self, context: dict[str, Any], state: State) -> None:
-        self.logger.info(
+        log_info(
+            self.logger,
             "Task '%s': Finished task run for task with final state: '%s'",
             context["task_full_name"],
             type(state).__name__,

@@ -101,10 +101,15 @@ class Context(DotDict, threading.local):
         """
         updates = kwargs
         if args:
-            updates = {}
-            for arg in args:
-                updates.update(arg.__dict__ if isinstance(arg, DotDict) else arg)
-            updates.update(kwargs)
+            if len(args) == 1 and not kwargs and type(args[0]) is dict:
+                # The common runner call, `prefect.context(context_dict)`: read, never copied
+                # or changed.
+                updates = args[0]
+            else:
+                updates = {}
+                for arg in args:
+                    updates.update(arg.__dict__ if isinstance(arg, DotDict) else arg)
+                updates.update(kwargs)
         return _TemporaryUpdate(self, updates)
 
 
@@ -115,8 +120,14 @@ _blocks = threading.local()
 
 
 def _journal_stack(context: Context) -> list[dict[str, Any]]:
-    stacks = _blocks.__dict__.setdefault("stacks", {})
-    return stacks.setdefault(id(context), [])
+    try:
+        stacks = _blocks.stacks
+    except AttributeError:
+        stacks = _blocks.stacks = {}
+    stack = stacks.get(id(context))
+    if stack is None:
+        stack = stacks[id(context)] = []
+    return stack  # type: ignore[no-any-return]
 
 
 def _innermost_journal(context: Context) -> dict[str, Any] | None:
@@ -160,14 +171,16 @@ class _TemporaryUpdate(contextlib.ContextDecorator):
             updates = {**updates, "config": _merge_config(store.get("config"), config)}
         # Runners enter with whole contexts, most of whose values are already in place: only
         # the keys whose values change are written and journaled.
-        journal: dict[str, Any] = {}
-        for key, value in updates.items():
-            previous = store.get(key, _MISSING)
-            if previous is not value:
-                if key in _RESERVED_KEYS:
-                    raise ValueError(f'Invalid key: "{key}"')
-                journal[key] = previous
-                store[key] = value
+        get = store.get
+        changed = {key: value for key, value in updates.items() if get(key, _MISSING) is not value}
+        if changed:
+            if not _RESERVED_KEYS.isdisjoint(changed):
+                bad = next(key for key in changed if key in _RESERVED_KEYS)
+                raise ValueError(f'Invalid key: "{bad}"')
+            journal = {key: get(key, _MISSING) for key in changed}
+            store.update(changed)
+        else:
+            journal = {}
         self._journal = journal
         _journal_stack(self._context).append(journal)
         return self._context

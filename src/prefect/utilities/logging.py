@@ -214,6 +214,13 @@ class CloudHandler(logging.Handler):
     characters.
     """
 
+    def handle(self, record: logging.LogRecord) -> bool:  # type: ignore[override]
+        """Skip the handler lock for every record of a run not shipping logs (most runs)."""
+        context = _context_module._context
+        if context is None or not context.get("running_with_backend"):
+            return False
+        return bool(super().handle(record))
+
     def emit(self, record: logging.LogRecord) -> None:
         """Queue the record as a ``write_run_logs`` entry, if logs are being shipped.
 

@@ -132,7 +132,10 @@ class State:
         self.cached_inputs = cached_inputs or {}
         # States are made for every transition: read the context's own dict (no Python-level
         # mapping calls).
-        task_tags = getattr(_current_context(), "__dict__", _NO_VALUES).get("task_tags", _MISSING)
+        context_module = prefect.__dict__.get("context")
+        if context_module is None:  # `prefect.context` not built yet, or still importing
+            context_module = _current_context()
+        task_tags = getattr(context_module, "__dict__", _NO_VALUES).get("task_tags", _MISSING)
         if task_tags is not _MISSING:
             self.context.setdefault("tags", list(task_tags))
 

@@ -52,9 +52,11 @@ def _now() -> Any:
     return pendulum.now("utc")
 
 
-def _upstream_state_set(upstream_states: dict[Edge, State]) -> set[State]:
+def _upstream_state_set(upstream_states: dict[Edge, State]) -> Any:
     """The upstream states a step looks at: a non-mapped edge from a mapped task counts each of
     its children."""
+    if not any(isinstance(s, Mapped) for s in upstream_states.values()):
+        return upstream_states.values()  # the common case: nothing to expand
     states: set[State] = set()
     for edge, upstream_state in upstream_states.items():
         if not edge.mapped and isinstance(upstream_state, Mapped):

@@ -37,6 +37,7 @@ def _get_logger(name: str) -> logging.Logger:
 
 
 _DEFAULT_SERIALIZER = PickleSerializer()
+_PLAIN_COPY: dict[type, bool] = {}
 
 
 class Result:
@@ -129,13 +130,16 @@ class Result:
         """
         cls = type(self)
         # Results are copied for every task run: skip `copy.copy`'s generic protocol for
-        # classes that do not customise copying or pickling.
-        if (
-            cls.__reduce_ex__ is object.__reduce_ex__
-            and getattr(cls, "__getstate__", None) is getattr(object, "__getstate__", None)
-            and getattr(cls, "__copy__", None) is None
-            and not hasattr(cls, "__setstate__")
-        ):
+        # classes that do not customise copying or pickling (decided once per class).
+        plain = _PLAIN_COPY.get(cls)
+        if plain is None:
+            plain = _PLAIN_COPY[cls] = (
+                cls.__reduce_ex__ is object.__reduce_ex__
+                and getattr(cls, "__getstate__", None) is getattr(object, "__getstate__", None)
+                and getattr(cls, "__copy__", None) is None
+                and not hasattr(cls, "__setstate__")
+            )
+        if plain:
             new = object.__new__(cls)
             new.__dict__.update(self.__dict__)
             return new

@@ -132,10 +132,11 @@ class State:
         self.cached_inputs = cached_inputs or {}
         # States are made for every transition: read the context's own dict (no Python-level
         # mapping calls).
-        context_module = prefect.__dict__.get("context")
-        if context_module is None:  # `prefect.context` not built yet, or still importing
-            context_module = _current_context()
-        task_tags = getattr(context_module, "__dict__", _NO_VALUES).get("task_tags", _MISSING)
+        current: Any = prefect.__dict__.get("context")
+        if current is None:  # `prefect.context` not built yet, or still importing
+            current = _current_context()
+        values: dict[str, Any] = getattr(current, "__dict__", _NO_VALUES)
+        task_tags = values.get("task_tags", _MISSING)
         if task_tags is not _MISSING:
             self.context.setdefault("tags", list(task_tags))
 

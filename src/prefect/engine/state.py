@@ -132,7 +132,7 @@ class State:
         self.cached_inputs = cached_inputs or {}
         # States are made for every transition: read the context's own dict (no Python-level
         # mapping calls).
-        current: Any = prefect.__dict__.get("context")
+        current: Any = vars(prefect).get("context")
         if current is None:  # `prefect.context` not built yet, or still importing
             current = _current_context()
         values: dict[str, Any] = getattr(current, "__dict__", _NO_VALUES)

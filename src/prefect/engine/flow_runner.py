@@ -18,6 +18,7 @@ from prefect.engine.state import (
     State,
     Success,
 )
+from prefect.engine.task_runner import TaskRunner
 from prefect.utilities import _mapping, executors
 from prefect.utilities.collections import flatten_seq
 
@@ -58,11 +59,18 @@ def run_task(
             upstream_state.map_states = upstream_mapped_states.get(edge, upstream_state.map_states)
             upstream_state.result = [s.result for s in upstream_state.map_states]
     # The runner is built in the task's context (a task runner class may read it then); it
-    # enters the context again for the run itself.
-    with prefect.context(context):
-        task_runner = task_runner_cls(
+    # enters the context again for the run itself. `TaskRunner` itself only snapshots the
+    # context when built, so it gets the task's context directly (one context block fewer).
+    if task_runner_cls is TaskRunner:
+        task_runner = TaskRunner(
             task=task, state_handlers=task_runner_state_handlers, flow_result=flow_result
         )
+        task_runner.context = {**prefect.context.__dict__, **context}
+    else:
+        with prefect.context(context):
+            task_runner = task_runner_cls(
+                task=task, state_handlers=task_runner_state_handlers, flow_result=flow_result
+            )
     return task_runner.run(  # type: ignore[no-any-return]
         state=state,
         upstream_states=upstream_states,

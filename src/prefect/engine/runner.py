@@ -106,9 +106,12 @@ class Runner:
     """
 
     def __init__(self, state_handlers: Iterable[Callable] | None = None):
-        if state_handlers is not None and not isinstance(state_handlers, Iterable):
+        if state_handlers is None:
+            self.state_handlers: list[Callable] = []
+        elif type(state_handlers) is list or isinstance(state_handlers, Iterable):
+            self.state_handlers = list(state_handlers)
+        else:
             raise TypeError("state_handlers should be iterable.")
-        self.state_handlers = list(state_handlers or [])
 
     logger = _RunnerLogger()
 

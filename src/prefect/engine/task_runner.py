@@ -136,7 +136,7 @@ class TaskRunner(Runner):
         if task.result is not None:
             self.result = task.result
         else:
-            self.result = Result().copy() if flow_result is None else flow_result.copy()
+            self.result = Result() if flow_result is None else flow_result.copy()
         self.flow_result = flow_result
         super().__init__(state_handlers=state_handlers)
 
@@ -202,9 +202,11 @@ class TaskRunner(Runner):
             task_tags=self.task.tags,
         )
         if "checkpointing" not in context:
-            try:
-                checkpointing = context["config"]["flows"]["checkpointing"]
-            except (KeyError, TypeError):
+            config = context.get("config")
+            flows = dict.get(config, "flows") if isinstance(config, dict) else None
+            if isinstance(flows, dict) and "checkpointing" in flows:
+                checkpointing = dict.__getitem__(flows, "checkpointing")
+            else:
                 checkpointing = prefect.config.flows.checkpointing
             context["checkpointing"] = checkpointing
 

@@ -65,7 +65,7 @@ def run_task(
         task_runner = TaskRunner(
             task=task, state_handlers=task_runner_state_handlers, flow_result=flow_result
         )
-        task_runner.context = {**prefect.context.__dict__, **context}
+        task_runner.context = context  # the run copies it before changing anything
     else:
         with prefect.context(context):
             task_runner = task_runner_cls(

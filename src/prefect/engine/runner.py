@@ -15,22 +15,10 @@ __all__ = ["ENDRUN", "Runner", "call_state_handlers"]
 
 ENDRUN = signals.ENDRUN
 
-# One logger per runner class, created once (never per run): `prefect.FlowRunner`, ...
-_LOGGERS: dict[str, logging.Logger] = {}
-
-
-def _class_logger(name: str) -> logging.Logger:
-    logger = _LOGGERS.get(name)
-    if logger is None:
-        from prefect.utilities.logging import get_logger
-
-        logger = _LOGGERS[name] = get_logger(name)
-    return logger
-
 
 class _RunnerLogger:
-    """`runner.logger`: the runner class's logger (`prefect.<class name>`), found once per
-    class; an instance may set its own."""
+    """`runner.logger`: the runner class's logger (`prefect.<class name>`), looked up once per
+    class and kept on it (never per run); an instance may set its own."""
 
     def __get__(self, obj: Any, cls: type) -> logging.Logger:
         if obj is not None:
@@ -39,7 +27,9 @@ class _RunnerLogger:
                 return own  # type: ignore[no-any-return]
         logger = cls.__dict__.get("_class_logger")
         if logger is None:
-            logger = _class_logger(cls.__name__)
+            from prefect.utilities.logging import get_logger
+
+            logger = get_logger(cls.__name__)
             type.__setattr__(cls, "_class_logger", logger)
         return logger
 

@@ -58,23 +58,6 @@ class Context(DotDict, threading.local):
         initial["config"] = _merge_config(config, initial.get("config"))
         super().__init__(initial)
 
-    def __setitem__(self, key: str, value: Any) -> None:
-        if key in _RESERVED_KEYS:
-            raise ValueError(f'Invalid key: "{key}"')
-        store = self.__dict__
-        journal = _innermost_journal(self)
-        if journal is not None and key not in journal:
-            journal[key] = store.get(key, _MISSING)
-        store[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        store = self.__dict__
-        value = store[key]
-        journal = _innermost_journal(self)
-        if journal is not None and key not in journal:
-            journal[key] = value
-        del store[key]
-
     def __getstate__(self) -> None:
         raise TypeError(
             "Prefect context objects cannot be pickled: they hold the live state of one thread. "
@@ -115,11 +98,11 @@ class Context(DotDict, threading.local):
 
 _MISSING = object()
 
-# Per thread: id(context) -> stack of the journals of the blocks active on that context.
+# Per thread: id(context) -> the blocks active on that context, innermost last.
 _blocks = threading.local()
 
 
-def _journal_stack(context: Context) -> list[dict[str, Any]]:
+def _block_stack(context: Context) -> list[_TemporaryUpdate]:
     try:
         stacks = _blocks.stacks
     except AttributeError:
@@ -130,76 +113,75 @@ def _journal_stack(context: Context) -> list[dict[str, Any]]:
     return stack  # type: ignore[no-any-return]
 
 
-def _innermost_journal(context: Context) -> dict[str, Any] | None:
-    stacks = _blocks.__dict__.get("stacks")
-    if stacks:
-        stack = stacks.get(id(context))
-        if stack:
-            return stack[-1]
-    return None
-
-
 class _TemporaryUpdate(contextlib.ContextDecorator):
     """What `Context.__call__` returns.
 
-    Entering sets the new values and starts a journal holding the previous value of every key
-    the block changes (its own updates, and any later write through the context's mapping
-    methods). Exiting puts those values back, so keys added inside the block disappear and
-    changed ones revert, without copying the context. A class rather than a generator because
-    it is entered several times per task run.
+    Entering keeps a snapshot of the entering thread's values and sets the new ones; exiting
+    puts the snapshot back, so keys added inside the block disappear and changed ones revert,
+    whatever changed them (as in 1.x). The snapshot is a shallow copy of one dict (values are
+    shared, never copied), which costs far less than working out which keys change. A class
+    rather than a generator because it is entered for every task run.
+
+    Blocks normally exit innermost first. One that exits while blocks entered after it are
+    still active (a generator closed late) undoes only its own keys, in the context and in
+    the snapshots of those later blocks, so none of them brings its values back.
     """
 
-    __slots__ = ("_context", "_updates", "_store", "_journal")
+    __slots__ = ("_context", "_updates", "_store", "_snapshot", "_stack")
 
     def __init__(self, context: Context, updates: dict[str, Any]) -> None:
         self._context = context
         self._updates = updates
-        self._journal: dict[str, Any] | None = None
+        self._snapshot: dict[str, Any] | None = None
 
     def _recreate_cm(self) -> _TemporaryUpdate:
         # Used as a decorator (as 1.x's generator-based manager can be): a fresh block per call.
         return _TemporaryUpdate(self._context, self._updates)
 
     def __enter__(self) -> Context:
-        if self._journal is not None:
+        if self._snapshot is not None:
             raise RuntimeError("This prefect.context(...) block is already active; call again.")
+        updates = self._updates
+        if not _RESERVED_KEYS.isdisjoint(updates):
+            bad = next(key for key in updates if key in _RESERVED_KEYS)
+            raise ValueError(f'Invalid key: "{bad}"')
         # The store of the entering thread; the exit restores this one.
         store = self._store = self._context.__dict__
-        updates = self._updates
         config = updates.get("config", _MISSING)
         if config is not _MISSING and config is not store.get("config"):
-            updates = {**updates, "config": _merge_config(store.get("config"), config)}
-        # Runners enter with whole contexts, most of whose values are already in place: only
-        # the keys whose values change are written and journaled.
-        get = store.get
-        changed = {key: value for key, value in updates.items() if get(key, _MISSING) is not value}
-        if changed:
-            if not _RESERVED_KEYS.isdisjoint(changed):
-                bad = next(key for key in changed if key in _RESERVED_KEYS)
-                raise ValueError(f'Invalid key: "{bad}"')
-            journal = {key: get(key, _MISSING) for key in changed}
-            store.update(changed)
-        else:
-            journal = {}
-        self._journal = journal
-        _journal_stack(self._context).append(journal)
+            updates = self._updates = {
+                **updates,
+                "config": _merge_config(store.get("config"), config),
+            }
+        self._snapshot = store.copy()
+        store.update(updates)
+        stack = self._stack = _block_stack(self._context)
+        stack.append(self)
         return self._context
 
     def __exit__(self, *exc_info: object) -> None:
-        journal = self._journal
-        self._journal = None
-        stack = _journal_stack(self._context)
-        # Blocks normally exit innermost first; tolerate generators closing out of order.
-        if stack and stack[-1] is journal:
-            stack.pop()
-        else:
-            stack[:] = [j for j in stack if j is not journal]
+        snapshot = self._snapshot
+        self._snapshot = None
         store = self._store
-        for key, previous in journal.items():  # type: ignore[union-attr]
-            if previous is _MISSING:
-                store.pop(key, None)
-            else:
-                store[key] = previous
+        stack = self._stack
+        if stack and stack[-1] is self:
+            stack.pop()
+            store.clear()
+            store.update(snapshot)  # type: ignore[arg-type]
+            return
+        # Out of order: undo this block's keys only, here and in the later blocks' snapshots.
+        position = next((i for i, block in enumerate(stack) if block is self), len(stack))
+        later = stack[position + 1 :]
+        del stack[position : position + 1]
+        for key in self._updates:
+            previous = snapshot.get(key, _MISSING)  # type: ignore[union-attr]
+            for target in [store] + [block._snapshot for block in later]:
+                if target is None:
+                    continue
+                if previous is _MISSING:
+                    target.pop(key, None)
+                else:
+                    target[key] = previous
 
 
 def _merge_config(base: Any, override: Any) -> Config:

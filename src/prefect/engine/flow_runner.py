@@ -435,7 +435,9 @@ class FlowRunner(Runner):
             final_tasks = terminal_tasks | reference_tasks | return_tasks
             final_states = executor.wait(
                 {
-                    t: task_states.get(t, Pending("Task not evaluated by FlowRunner."))
+                    t: task_states[t]
+                    if t in task_states
+                    else Pending("Task not evaluated by FlowRunner.")
                     for t in final_tasks
                 }
             )

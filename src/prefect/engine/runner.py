@@ -18,23 +18,25 @@ ENDRUN = signals.ENDRUN
 
 class _RunnerLogger:
     """`runner.logger`: the runner class's logger (`prefect.<class name>`), looked up once per
-    class and kept on it (never per run); an instance may set its own."""
+    class and kept on it (never per run). `Runner.__init__` stores it on the instance, where
+    reads find it directly; this descriptor serves instances of subclasses that skip
+    `Runner.__init__`. Assigning `runner.logger` sets the instance's own."""
 
     def __get__(self, obj: Any, cls: type) -> logging.Logger:
-        if obj is not None:
-            own = obj.__dict__.get("logger")
-            if own is not None:
-                return own  # type: ignore[no-any-return]
-        logger = cls.__dict__.get("_class_logger")
-        if logger is None:
-            from prefect.utilities.logging import get_logger
+        return _class_logger(cls)
 
-            logger = get_logger(cls.__name__)
-            type.__setattr__(cls, "_class_logger", logger)
-        return logger
 
-    def __set__(self, obj: Any, value: logging.Logger) -> None:
-        obj.__dict__["logger"] = value
+# Runner class -> its logger.
+_CLASS_LOGGERS: dict[type, logging.Logger] = {}
+
+
+def _class_logger(cls: type) -> logging.Logger:
+    logger = _CLASS_LOGGERS.get(cls)
+    if logger is None:
+        from prefect.utilities.logging import get_logger
+
+        logger = _CLASS_LOGGERS[cls] = get_logger(cls.__name__)
+    return logger
 
 
 def log_info(logger: logging.Logger, msg: str, *args: Any, func: str = "run") -> None:
@@ -96,6 +98,7 @@ class Runner:
     """
 
     def __init__(self, state_handlers: Iterable[Callable] | None = None):
+        self.logger = _CLASS_LOGGERS.get(type(self)) or _class_logger(type(self))
         if state_handlers is None:
             self.state_handlers: list[Callable] = []
         elif type(state_handlers) is list or isinstance(state_handlers, Iterable):

@@ -136,7 +136,9 @@ class TaskRunner(Runner):
         if task.result is not None:
             self.result = task.result
         else:
-            self.result = Result() if flow_result is None else flow_result.copy()
+            # Shared with the flow until a target is set on it (`initialize_run` copies it
+            # then): running a task only makes new results from it.
+            self.result = Result() if flow_result is None else flow_result
         self.flow_result = flow_result
         super().__init__(state_handlers=state_handlers)
 
@@ -216,6 +218,8 @@ class TaskRunner(Runner):
 
         target = self.task.target
         if target:
+            if self.result is self.flow_result:
+                self.result = self.result.copy()
             if isinstance(target, str):
                 self.result.location = target
             else:

@@ -25,7 +25,6 @@ import datetime
 import logging
 import sys
 import threading
-import time
 import traceback
 import warnings
 from collections.abc import Generator
@@ -34,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from prefect import configuration as _configuration
 from prefect.utilities import context as _context_module
+from prefect.utilities._log_records import PrefectStreamHandler, UTCFormatter, fast_record_maker
 
 if TYPE_CHECKING:
     import queue
@@ -297,28 +297,8 @@ def _queue_empty() -> type[Exception]:
     return queue.Empty
 
 
-class _UTCFormatter(logging.Formatter):
-    """A formatter with UTC times that formats each second's timestamp once: with a `datefmt`
-    (whose resolution is a second) that is exact, and saves a `strftime` per record."""
-
-    converter = time.gmtime  # type: ignore[assignment]
-
-    def __init__(self, fmt: str | None = None, datefmt: str | None = None) -> None:
-        super().__init__(fmt, datefmt)
-        self._cached: tuple[int, str] = (-1, "")  # one tuple: replaced atomically
-
-    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
-        if datefmt is None:
-            return super().formatTime(record, datefmt)
-        second = int(record.created)
-        cached = self._cached
-        if cached[0] != second:
-            cached = self._cached = (second, super().formatTime(record, datefmt))
-        return cached[1]
-
-
 def _stream_formatter(fmt: str | None, datefmt: str | None) -> logging.Formatter:
-    return _UTCFormatter(fmt, datefmt)
+    return UTCFormatter(fmt, datefmt)
 
 
 def _setup_logger(logger: logging.Logger, level: int | str) -> logging.Logger:
@@ -328,7 +308,7 @@ def _setup_logger(logger: logging.Logger, level: int | str) -> logging.Logger:
             logger.removeHandler(handler)
     # Bound to the stream of the moment on purpose: `log_stdout` swaps `sys.stdout` for a
     # RedirectToLog, and resolving it per record would feed logs back into the logger.
-    stream_handler = logging.StreamHandler(sys.stdout)
+    stream_handler = PrefectStreamHandler(sys.stdout)
     stream_handler.setFormatter(
         _stream_formatter(_setting("logging", "format"), _setting("logging", "datefmt"))
     )
@@ -451,17 +431,20 @@ _EMPTY: dict = {}
 
 
 def _make_record_factory(base: Any) -> Any:
-    attributes = PREFECT_LOG_RECORD_ATTRIBUTES
+    attributes = frozenset(PREFECT_LOG_RECORD_ATTRIBUTES)
+    # The standard record class is built by a faster maker giving the same records; a factory
+    # users installed before this module is called as it is.
+    make = (fast_record_maker() if base is logging.LogRecord else None) or base
 
     def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
-        record = base(*args, **kwargs)
+        record = make(*args) if not kwargs else base(*args, **kwargs)
         # The calling thread's context values (Context keeps them in its __dict__); no
         # context exists before the first run.
         context = _context_module._context
         values = context.__dict__ if context is not None else _EMPTY
         record_dict = record.__dict__
-        for attribute in attributes:
-            value = values.get(attribute)
+        for attribute in attributes.intersection(values):
+            value = values[attribute]
             if value is not None:
                 record_dict[attribute] = value
         # Extra keys are always set (None when absent), so format strings can rely on them.
@@ -470,8 +453,9 @@ def _make_record_factory(base: Any) -> Any:
             extra = dict.get(dict.get(config, "logging") or _EMPTY, "log_attributes")
         else:
             extra = _setting("logging", "log_attributes")
-        for attribute in extra or ():
-            record_dict[attribute] = values.get(attribute)
+        if extra:
+            for attribute in extra:
+                record_dict[attribute] = values.get(attribute)
         return record
 
     factory._prefect_base_factory = base  # type: ignore[attr-defined]

@@ -1,0 +1,218 @@
+"""How Prefect's log records are made, formatted and written: the per-record path.
+
+Every task run logs two INFO lines, so a record's whole trip (making it, the handlers, the
+formatting, the write) is on the engine's hot path. The standard library's objects work through
+generic steps (a path split per record, a handler lock taken twice, a format style looked up per
+call); the classes here do the same work with fewer steps and give the same results:
+
+- :func:`fast_record_maker` builds a `logging.LogRecord` holding exactly the attributes
+  `LogRecord.__init__` sets, in one dict, when this Python's records have the attributes it
+  knows (otherwise the standard constructor is used);
+- :class:`UTCFormatter` formats times in UTC, each second's timestamp once, and formats a plain
+  record (no traceback or stack) in one step;
+- :class:`PrefectStreamHandler` writes and flushes a record under one lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+# What `LogRecord.__init__` sets on the Pythons whose records the fast maker reproduces (3.10
+# and 3.11); newer ones add attributes (`taskName`), and then the standard constructor is used.
+_KNOWN_ATTRIBUTES = frozenset(
+    (
+        "name",
+        "msg",
+        "args",
+        "levelname",
+        "levelno",
+        "pathname",
+        "filename",
+        "module",
+        "exc_info",
+        "exc_text",
+        "stack_info",
+        "lineno",
+        "funcName",
+        "created",
+        "msecs",
+        "relativeCreated",
+        "thread",
+        "threadName",
+        "processName",
+        "process",
+    )
+)
+
+
+def _path_names(pathname: Any) -> tuple[Any, str]:
+    try:
+        filename = os.path.basename(pathname)
+        return filename, os.path.splitext(filename)[0]
+    except (TypeError, ValueError, AttributeError):
+        return pathname, "Unknown module"
+
+
+def fast_record_maker() -> Callable[..., logging.LogRecord] | None:
+    """A function with the signature of `logging.LogRecord` that builds the same record with
+    fewer steps, or `None` when this Python's records have attributes it does not know.
+
+    The file name and module of a path are worked out once per path and the process id once
+    per process (again after a fork); the level name, thread, process name and times are read
+    per record, as `LogRecord.__init__` does. The standard constructor runs instead when the
+    `logging` module's `logThreads`/`logProcesses`/`logMultiprocessing` switches are off.
+    """
+    probe = logging.LogRecord("probe", logging.INFO, __file__, 1, "probe", (), None)
+    if set(vars(probe)) != _KNOWN_ATTRIBUTES:
+        return None
+
+    record_class = logging.LogRecord
+    new = object.__new__
+    level_names = logging._levelToName
+    get_level_name = logging.getLevelName
+    start_time = logging._startTime
+    path_names: dict[Any, tuple[Any, str]] = {}
+    now = time.time
+    get_ident = threading.get_ident
+    current_thread = threading.current_thread
+    # The process id, read again in a forked child (`os.getpid` is a system call).
+    process_id = [os.getpid()]
+    os.register_at_fork(after_in_child=lambda: process_id.__setitem__(0, os.getpid()))
+    modules = sys.modules
+    logging_module = logging
+
+    def make_record(
+        name: str,
+        level: int,
+        pathname: str,
+        lineno: int,
+        msg: Any,
+        args: Any,
+        exc_info: Any,
+        func: str | None = None,
+        sinfo: str | None = None,
+    ) -> logging.LogRecord:
+        if not (
+            logging_module.logThreads
+            and logging_module.logProcesses
+            and logging_module.logMultiprocessing
+        ):
+            return record_class(name, level, pathname, lineno, msg, args, exc_info, func, sinfo)
+        ct = now()
+        if args and len(args) == 1 and isinstance(args[0], Mapping) and args[0]:
+            args = args[0]
+        names = path_names.get(pathname)
+        if names is None:
+            names = path_names[pathname] = _path_names(pathname)
+        level_name = level_names.get(level)
+        if level_name is None:
+            level_name = get_level_name(level)
+        process_name = "MainProcess"
+        multiprocessing = modules.get("multiprocessing")
+        if multiprocessing is not None:
+            try:
+                process_name = multiprocessing.current_process().name
+            except Exception:  # pragma: no cover - as LogRecord: keep the default
+                pass
+        record = new(record_class)
+        record.__dict__ = {
+            "name": name,
+            "msg": msg,
+            "args": args,
+            "levelname": level_name,
+            "levelno": level,
+            "pathname": pathname,
+            "filename": names[0],
+            "module": names[1],
+            "exc_info": exc_info,
+            "exc_text": None,
+            "stack_info": sinfo,
+            "lineno": lineno,
+            "funcName": func,
+            "created": ct,
+            "msecs": int((ct - int(ct)) * 1000) + 0.0,
+            "relativeCreated": (ct - start_time) * 1000,
+            "thread": get_ident(),
+            "threadName": current_thread().name,
+            "processName": process_name,
+            "process": process_id[0],
+        }
+        return record
+
+    return make_record
+
+
+class UTCFormatter(logging.Formatter):
+    """A formatter with UTC times that formats each second's timestamp once (with a `datefmt`,
+    whose resolution is a second, that is exact) and formats a record without a traceback or
+    stack in one step; anything else goes through `logging.Formatter.format`."""
+
+    converter = time.gmtime  # type: ignore[assignment]
+
+    def __init__(self, fmt: str | None = None, datefmt: str | None = None) -> None:
+        super().__init__(fmt, datefmt)
+        self._cached: tuple[int, str] = (-1, "")  # one tuple: replaced atomically
+        self._uses_time = self.usesTime()
+        style = self._style
+        # `%`-style without defaults formats as `fmt % record.__dict__`.
+        self._percent_fmt: str | None = (
+            style._fmt
+            if type(style) is logging.PercentStyle and not getattr(style, "_defaults", None)
+            else None
+        )
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+        if datefmt is None:
+            return super().formatTime(record, datefmt)
+        second = int(record.created)
+        cached = self._cached
+        if cached[0] != second:
+            cached = self._cached = (second, super().formatTime(record, datefmt))
+        return cached[1]
+
+    def format(self, record: logging.LogRecord) -> str:
+        fmt = self._percent_fmt
+        if fmt is None or record.exc_info or record.exc_text or record.stack_info:
+            return super().format(record)
+        record.message = record.getMessage()
+        if self._uses_time:
+            record.asctime = self.formatTime(record, self.datefmt)
+        try:
+            return fmt % record.__dict__
+        except KeyError:
+            return super().format(record)  # raises the standard error for a missing field
+
+
+class PrefectStreamHandler(logging.StreamHandler):
+    """A `StreamHandler` that, for a handler without filters, formats, writes and flushes a
+    record under one acquisition of its lock (the standard one takes it again to flush)."""
+
+    def handle(self, record: logging.LogRecord) -> Any:
+        if self.filters:
+            return super().handle(record)
+        lock = self.lock
+        if lock is None:  # pragma: no cover - only after `createLock` was overridden
+            self.emit(record)
+        else:
+            with lock:
+                self.emit(record)
+        return True
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = self.format(record)
+            stream = self.stream
+            stream.write(message + self.terminator)
+            flush = getattr(stream, "flush", None)
+            if flush is not None:
+                flush()
+        except RecursionError:  # as the standard handler: never swallow a recursion error
+            raise
+        except Exception:
+            self.handleError(record)

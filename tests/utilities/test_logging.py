@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 import prefect
 from prefect.utilities import logging as prefect_logging
+from prefect.utilities._log_records import PrefectStreamHandler
 from prefect.utilities.configuration import set_temporary_config
 from prefect.utilities.logging import (
     LOG_OVERHEAD,
@@ -129,7 +130,7 @@ def test_configure_logging_gives_prefect_one_stream_and_one_cloud_handler(restor
     logger = configure_logging()
     logger = configure_logging()
     assert logger is logging.getLogger("prefect")
-    assert role_handlers(logger) == [logging.StreamHandler, CloudHandler]
+    assert role_handlers(logger) == [PrefectStreamHandler, CloudHandler]
 
 
 def test_configure_logging_keeps_handlers_users_added(restore_logger_setup):
@@ -173,7 +174,7 @@ def test_extra_loggers_get_the_prefect_handlers(restore_logger_setup):
         configure_extra_loggers()
         configure_extra_loggers()
     extra = logging.getLogger("extra_library_for_tests")
-    assert role_handlers(extra) == [logging.StreamHandler, CloudHandler]
+    assert role_handlers(extra) == [PrefectStreamHandler, CloudHandler]
     assert extra.level == logging.getLevelName(prefect.config.logging.level)
 
 
@@ -181,7 +182,7 @@ def test_diagnostic_logger_logs_at_debug(restore_logger_setup):
     logger = create_diagnostic_logger("diagnostics_for_tests")
     assert logger.name == "diagnostics_for_tests"
     assert logger.level == logging.DEBUG
-    assert role_handlers(logger) == [logging.StreamHandler, CloudHandler]
+    assert role_handlers(logger) == [PrefectStreamHandler, CloudHandler]
 
 
 def test_temporary_logger_config_changes_and_restores_level_and_format(

@@ -76,7 +76,7 @@ def fast_record_maker() -> Callable[..., logging.LogRecord] | None:
     new = object.__new__
     level_names = logging._levelToName
     get_level_name = logging.getLevelName
-    start_time = logging._startTime
+    start_time = logging._startTime  # type: ignore[attr-defined]
     path_names: dict[Any, tuple[Any, str]] = {}
     now = time.time
     get_ident = threading.get_ident

@@ -71,12 +71,8 @@ def run_task(
             task_runner = task_runner_cls(
                 task=task, state_handlers=task_runner_state_handlers, flow_result=flow_result
             )
-    return task_runner.run(  # type: ignore[no-any-return]
-        state=state,
-        upstream_states=upstream_states,
-        context=context,
-        is_mapped_parent=is_mapped_parent,
-    )
+    # Positional: the call goes through `tail_recursive`'s `*args, **kwargs` wrapper.
+    return task_runner.run(state, upstream_states, context, is_mapped_parent)  # type: ignore[no-any-return]
 
 
 class FlowRunner(Runner):
@@ -320,6 +316,8 @@ class FlowRunner(Runner):
         constants = flow.constants
         base_context = prefect.context.__dict__.copy()
         handlers = task_runner_state_handlers or []
+        flow_result = flow.result
+        task_runner_cls = self.task_runner_cls
 
         with self.check_for_cancellation(), executor.start():
             for task in flow.sorted_tasks():
@@ -339,7 +337,9 @@ class FlowRunner(Runner):
 
                 upstream_states: dict[Edge, Any] = {}
                 upstream_mapped_states: dict[Edge, list] = {}
+                is_mapped = False
                 for edge in upstream_index[task]:
+                    is_mapped = is_mapped or edge.mapped
                     upstream_state = task_states.get(edge.upstream_task)
                     if upstream_state is None:
                         upstream_state = Pending(message="Task state not available.")
@@ -359,17 +359,10 @@ class FlowRunner(Runner):
                 if task in constants:
                     upstream_states.update(_constant_inputs(flow, task))
 
-                task_context = dict(base_context, **task_contexts.get(task, {}))
-                submit_args = dict(
-                    task=task,
-                    upstream_states=upstream_states,
-                    flow_result=flow.result,
-                    task_runner_cls=self.task_runner_cls,
-                    task_runner_state_handlers=handlers,
-                    upstream_mapped_states=upstream_mapped_states,
-                )
+                own_context = task_contexts.get(task)
+                task_context = {**base_context, **own_context} if own_context else base_context
 
-                if any(edge.mapped for edge in upstream_states):
+                if is_mapped:
                     # A flattened, mapped edge from a mapped task maps over its children's
                     # items: one upstream state per item.
                     for edge, upstream_state in list(upstream_states.items()):
@@ -381,10 +374,17 @@ class FlowRunner(Runner):
                             upstream_states[edge] = Mapped(map_states=flat)
                     # The parent decides, from the upstream results, how many children.
                     upstream_states = executor.wait(upstream_states)
-                    submit_args["upstream_states"] = upstream_states
+                    submit_args = dict(
+                        task=task,
+                        flow_result=flow_result,
+                        task_runner_cls=task_runner_cls,
+                        task_runner_state_handlers=handlers,
+                        upstream_mapped_states=upstream_mapped_states,
+                    )
                     parent = executor.submit(
                         run_task,
                         state=task_state,
+                        upstream_states=upstream_states,
                         context=task_context,
                         is_mapped_parent=True,
                         extra_context=_extra_context(task, task_context),
@@ -412,8 +412,9 @@ class FlowRunner(Runner):
                                 run_task,
                                 state=current_state,
                                 context=child_context,
+                                upstream_states=child_upstream_states,
                                 extra_context=_extra_context(task, child_context),
-                                **dict(submit_args, upstream_states=child_upstream_states),
+                                **submit_args,
                             )
                         )
                     if isinstance(task_state, Mapped):
@@ -424,10 +425,15 @@ class FlowRunner(Runner):
                 else:
                     task_states[task] = executor.submit(
                         run_task,
+                        task=task,
                         state=task_state,
+                        upstream_states=upstream_states,
                         context=task_context,
+                        flow_result=flow_result,
+                        task_runner_cls=task_runner_cls,
+                        task_runner_state_handlers=handlers,
+                        upstream_mapped_states=upstream_mapped_states,
                         extra_context=_extra_context(task, task_context),
-                        **submit_args,
                     )
 
             terminal_tasks = flow.terminal_tasks()

@@ -68,6 +68,9 @@ __all__ = [
 
 
 _NO_VALUES: dict[str, Any] = {}
+# The `prefect` package's namespace (the same dict for the life of the module), where
+# `prefect.context` is found once it exists.
+_PREFECT_NAMESPACE: dict[str, Any] = vars(prefect)
 _MISSING = object()
 
 
@@ -132,7 +135,7 @@ class State:
         self.cached_inputs = cached_inputs or {}
         # States are made for every transition: read the context's own dict (no Python-level
         # mapping calls).
-        current: Any = vars(prefect).get("context")
+        current: Any = _PREFECT_NAMESPACE.get("context")
         if current is None:  # `prefect.context` not built yet, or still importing
             current = _current_context()
         values: dict[str, Any] = getattr(current, "__dict__", _NO_VALUES)

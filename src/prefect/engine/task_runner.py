@@ -9,7 +9,7 @@ that changes the state passes it through the state handlers.
 from __future__ import annotations
 
 import json
-from contextlib import nullcontext, redirect_stdout
+from contextlib import redirect_stdout
 from typing import Any, Callable, Iterable, NamedTuple
 
 import prefect
@@ -52,10 +52,17 @@ def _now() -> Any:
     return pendulum.now("utc")
 
 
+def _any_mapped(states: Iterable[State]) -> bool:
+    for state in states:  # a loop rather than `any(...)`: no generator per call
+        if isinstance(state, Mapped):
+            return True
+    return False
+
+
 def _upstream_state_set(upstream_states: dict[Edge, State]) -> Any:
     """The upstream states a step looks at: a non-mapped edge from a mapped task counts each of
     its children."""
-    if not any(isinstance(s, Mapped) for s in upstream_states.values()):
+    if not _any_mapped(upstream_states.values()):
         return upstream_states.values()  # the common case: nothing to expand
     states: set[State] = set()
     for edge, upstream_state in upstream_states.items():
@@ -91,7 +98,7 @@ class _ChildEdge(Edge):
 def _trigger_states(upstream_states: dict[Edge, State]) -> dict[Edge, State]:
     """Triggers get `{edge: state}` (as in 1.x); a mapped task feeding this one unmapped counts
     each of its children."""
-    if not any(isinstance(s, Mapped) for s in upstream_states.values()):
+    if not _any_mapped(upstream_states.values()):
         return upstream_states
     states: dict[Edge, State] = {}
     for edge, upstream_state in upstream_states.items():
@@ -198,11 +205,10 @@ class TaskRunner(Runner):
                 task_loop_result=loop_value,
             )
 
-        context.update(
-            task_run_count=run_count,
-            task_name=self.task.name,
-            task_tags=self.task.tags,
-        )
+        task = self.task
+        context["task_run_count"] = run_count
+        context["task_name"] = task.name
+        context["task_tags"] = task.tags
         if "checkpointing" not in context:
             config = context.get("config")
             flows = dict.get(config, "flows") if isinstance(config, dict) else None
@@ -214,9 +220,9 @@ class TaskRunner(Runner):
 
         # Mapped children share their task's logger: one logger per child (as 1.x made) would
         # grow the logging registry by a logger per child, forever.
-        context.update(logger=self.task.logger)
+        context["logger"] = task.logger
 
-        target = self.task.target
+        target = task.target
         if target:
             if self.result is self.flow_result:
                 self.result = self.result.copy()
@@ -226,7 +232,7 @@ class TaskRunner(Runner):
                 self.result.location = None
                 self.result._formatter = target  # type: ignore[attr-defined]
 
-        return TaskRunnerInitializeResult(state=state, context=context)
+        return TaskRunnerInitializeResult(state, context)
 
     @executors.tail_recursive
     def run(
@@ -254,8 +260,6 @@ class TaskRunner(Runner):
         context["task_full_name"] = (
             self.task.name if map_index is None else f"{self.task.name}[{map_index}]"
         )
-        task_inputs: dict[str, Result] = {}
-
         try:
             state, context = self.initialize_run(state, context)
         except Exception as exc:
@@ -263,11 +267,11 @@ class TaskRunner(Runner):
 
         # A loop's iterations log their end once: the last one (the others end by recursing).
         # The check reads the caller's context, where no loop count is set.
-        log_final = prefect.context.get("task_loop_count") is None
+        log_final = prefect.context.__dict__.get("task_loop_count") is None
         # One context block for the whole run, the final log line included.
         with prefect.context(context):
             try:
-                if prefect.context.get("task_loop_count") is None:
+                if context.get("task_loop_count") is None:
                     log_info(
                         self.logger, "Task '%s': Starting task run...", context["task_full_name"]
                     )
@@ -609,13 +613,10 @@ class TaskRunner(Runner):
             if self.task.log_stdout:
                 from prefect.utilities.logging import RedirectToLog
 
-                redirect: Any = redirect_stdout(RedirectToLog(self.logger))  # type: ignore[type-var]
+                with redirect_stdout(RedirectToLog(self.logger)):  # type: ignore[type-var]
+                    value = executors.run_task_with_timeout(self.task, (), raw_inputs, self.logger)
             else:
-                redirect = nullcontext()
-            with redirect:
-                value = executors.run_task_with_timeout(
-                    task=self.task, args=(), kwargs=raw_inputs, logger=self.logger
-                )
+                value = executors.run_task_with_timeout(self.task, (), raw_inputs, self.logger)
         except TaskTimeoutSignal as exc:
             if prefect.context.get("raise_on_exception"):
                 raise

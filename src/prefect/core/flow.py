@@ -119,7 +119,8 @@ class Flow(FlowIO):
             dict
         )
         # Insertion order of tasks, so topological sorts are deterministic.
-        self._task_order: dict[Task, int] = {}
+        self._task_order: dict[Task, int] = {}  # task -> when it was added (never reused)
+        self._next_task_order = 0
         self._slug_counters: dict[str, int] = {}
         self._used_slug_set: set[str] = set()
         # Keyword inputs already wired into each task, checked on every new keyword edge.
@@ -396,7 +397,8 @@ class Flow(FlowIO):
         self.slugs[task] = slug
         self._used_slug_set.add(slug)
         self.tasks.add(task)
-        self._task_order[task] = len(self._task_order)
+        self._task_order[task] = self._next_task_order
+        self._next_task_order += 1
         self._cache.clear()
 
         case = prefect.context.get("case", None)

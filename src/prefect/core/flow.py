@@ -18,7 +18,7 @@ from prefect.core.edge import Edge
 from prefect.core.parameter import Parameter
 from prefect.core.task import Task
 from prefect.utilities.edges import EdgeAnnotation
-from prefect.utilities.tasks import as_task
+from prefect.utilities.tasks import _holds_task, as_task
 
 if TYPE_CHECKING:
     from prefect.engine.result import Result
@@ -674,7 +674,6 @@ class Flow(FlowIO):
             mapped: map the task over its inputs
             validate: check for cycles now (default: `config.flows.eager_edge_validation`)
         """
-        from prefect.tasks.core.constants import Constant
 
         if validate is None:
             validate = _eager_edge_validation()
@@ -699,17 +698,22 @@ class Flow(FlowIO):
         for key, value in (keyword_tasks or {}).items():
             is_mapped, is_flattened = _annotations(value, mapped)
             raw = value.value if isinstance(value, EdgeAnnotation) else value
-            upstream_task = as_task(value, flow=self)
-            if isinstance(upstream_task, Constant) and not isinstance(raw, Task) and not is_mapped:
+            # A plain value (no task in it, not mapped over) is kept as a constant input: no
+            # `Constant` task is made for it (a flow built call by call has many).
+            if (
+                not is_mapped
+                and not isinstance(raw, (Task, EdgeAnnotation))
+                and not (isinstance(raw, (list, tuple, set, dict)) and _holds_task(raw))
+            ):
                 if isinstance(task, Parameter):
                     raise ValueError(
                         f"Parameters must be root tasks and can not have upstream "
                         f"dependencies: {task!r} got input {key!r}."
                     )
-                self._set_constant(task, key, upstream_task.value, validate)
+                self._set_constant(task, key, raw, validate)
             else:
                 self.add_edge(
-                    upstream_task=upstream_task,
+                    upstream_task=as_task(value, flow=self),
                     downstream_task=task,
                     key=key,
                     mapped=is_mapped,

@@ -115,7 +115,18 @@ def _plain_parameters(method: Callable) -> list[str] | None:
     ):
         return None
     names = list(code.co_varnames[2 : code.co_argcount])
-    reserved = {"self", "state", "method", "new_state", "exc"}
+    # Every name the generated source uses, which a parameter of that name would hide.
+    reserved = {
+        "self",
+        "state",
+        "method",
+        "new_state",
+        "exc",
+        "step_raised",
+        "ENDRUN",
+        "PrefectStateSignal",
+        "Exception",
+    }
     if reserved.intersection(names) or not all(name.isidentifier() for name in names):
         return None
     return names

@@ -51,6 +51,11 @@ _KNOWN_ATTRIBUTES = frozenset(
 )
 
 
+# This process's id, read again in a forked child (`os.getpid` is a system call).
+_process_id = [os.getpid()]
+os.register_at_fork(after_in_child=lambda: _process_id.__setitem__(0, os.getpid()))
+
+
 def _path_names(pathname: Any) -> tuple[Any, str]:
     try:
         filename = os.path.basename(pathname)
@@ -81,9 +86,6 @@ def fast_record_maker() -> Callable[..., logging.LogRecord] | None:
     now = time.time
     get_ident = threading.get_ident
     current_thread = threading.current_thread
-    # The process id, read again in a forked child (`os.getpid` is a system call).
-    process_id = [os.getpid()]
-    os.register_at_fork(after_in_child=lambda: process_id.__setitem__(0, os.getpid()))
     modules = sys.modules
     logging_module = logging
 
@@ -107,9 +109,12 @@ def fast_record_maker() -> Callable[..., logging.LogRecord] | None:
         ct = now()
         if args and len(args) == 1 and isinstance(args[0], Mapping) and args[0]:
             args = args[0]
-        names = path_names.get(pathname)
-        if names is None:
-            names = path_names[pathname] = _path_names(pathname)
+        try:
+            names = path_names.get(pathname)
+            if names is None:
+                names = path_names[pathname] = _path_names(pathname)
+        except TypeError:  # an unhashable "path": LogRecord keeps it as the file name
+            names = _path_names(pathname)
         level_name = level_names.get(level)
         if level_name is None:
             level_name = get_level_name(level)
@@ -141,7 +146,7 @@ def fast_record_maker() -> Callable[..., logging.LogRecord] | None:
             "thread": get_ident(),
             "threadName": current_thread().name,
             "processName": process_name,
-            "process": process_id[0],
+            "process": _process_id[0],
         }
         return record
 
@@ -157,7 +162,8 @@ class UTCFormatter(logging.Formatter):
 
     def __init__(self, fmt: str | None = None, datefmt: str | None = None) -> None:
         super().__init__(fmt, datefmt)
-        self._cached: tuple[int, str] = (-1, "")  # one tuple: replaced atomically
+        # (second, datefmt, text): one tuple, replaced atomically.
+        self._cached: tuple[int, str | None, str] = (-1, None, "")
         self._uses_time = self.usesTime()
         style = self._style
         # `%`-style without defaults formats as `fmt % record.__dict__`.
@@ -172,9 +178,9 @@ class UTCFormatter(logging.Formatter):
             return super().formatTime(record, datefmt)
         second = int(record.created)
         cached = self._cached
-        if cached[0] != second:
-            cached = self._cached = (second, super().formatTime(record, datefmt))
-        return cached[1]
+        if cached[0] != second or cached[1] != datefmt:
+            cached = self._cached = (second, datefmt, super().formatTime(record, datefmt))
+        return cached[2]
 
     def format(self, record: logging.LogRecord) -> str:
         fmt = self._percent_fmt

@@ -179,10 +179,9 @@ class State:
                 return False
         return bool(self.result == other.result)
 
-    def __hash__(self) -> int:
-        # States are mutable and compared by value, yet used in sets and as dict keys
-        # by identity (as in 1.x).
-        return id(self)
+    # States are mutable and compared by value, yet used in sets and as dict keys by identity
+    # (as in 1.x); `object`'s hash is that identity, computed without a Python-level call.
+    __hash__ = object.__hash__
 
     def load_result(self, result: Result | None = None) -> State:
         """Read the result from storage if only its location is known.

@@ -77,12 +77,18 @@ class _ChildEdge(Edge):
     """The edge to one child of a mapped upstream task, as a trigger sees it: like its
     parent's edge, but distinct per child."""
 
-    __slots__ = ("map_index",)
+    __slots__ = ("map_index", "_hash")
 
-    def __init__(self, edge: Edge, map_index: int) -> None:
-        for name in Edge.__slots__:
-            object.__setattr__(self, name, getattr(edge, name))
+    def __init__(self, edge: Edge, map_index: int, edge_hash: int | None = None) -> None:
+        self.upstream_task = edge.upstream_task
+        self.downstream_task = edge.downstream_task
+        self.key = edge.key
+        self.mapped = edge.mapped
+        self.flattened = edge.flattened
         self.map_index = map_index
+        # Fixed at creation (these edges are never changed): one per child of a mapped
+        # upstream task, they are hashed as dict keys for every trigger check.
+        self._hash = hash((Edge.__hash__(edge) if edge_hash is None else edge_hash, map_index))
 
     def __eq__(self, other: object) -> bool:
         return (
@@ -92,7 +98,7 @@ class _ChildEdge(Edge):
         )
 
     def __hash__(self) -> int:
-        return hash((Edge.__hash__(self), self.map_index))
+        return self._hash
 
 
 def _trigger_states(upstream_states: dict[Edge, State]) -> dict[Edge, State]:
@@ -103,8 +109,9 @@ def _trigger_states(upstream_states: dict[Edge, State]) -> dict[Edge, State]:
     states: dict[Edge, State] = {}
     for edge, upstream_state in upstream_states.items():
         if not edge.mapped and isinstance(upstream_state, Mapped):
+            edge_hash = hash(edge)
             for index, child in enumerate(upstream_state.map_states):
-                states[_ChildEdge(edge, index)] = child
+                states[_ChildEdge(edge, index, edge_hash)] = child
         else:
             states[edge] = upstream_state
     return states

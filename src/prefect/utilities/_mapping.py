@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-import copy
 from typing import TYPE_CHECKING, Any
 
 from prefect.engine.state import Mapped, State
+from prefect.utilities._copy import shallow_copy
 
 if TYPE_CHECKING:
     from prefect.core import Edge, Task
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 def _indexed_state(upstream_state: State, index: int) -> State:
     """A copy of a (non-mapped) upstream state whose result is its result's `index`-th item."""
-    child = copy.copy(upstream_state)
+    child = shallow_copy(upstream_state)
     result = upstream_state._result  # type: ignore[attr-defined]
     child._result = result.from_value(result.value[index])  # type: ignore[attr-defined]
     return child
@@ -42,29 +42,35 @@ def prepare_upstream_states_for_mapping(
         one `{edge: state}` per child
     """
     n_children = state.n_map_states if isinstance(state, Mapped) else 0
-    children_of: dict[Edge, list] = {}
+    # How each edge feeds the children, decided once per edge (in the parent's edge order):
+    # the same state to every child, item `i` of a list of states (the children of a mapped
+    # upstream task), or a copy holding item `i` of the upstream result.
+    whole: list[tuple[Edge, State]] = []
+    from_children: list[tuple[Edge, list]] = []
+    from_items: list[tuple[Edge, State]] = []
     for edge, upstream_state in upstream_states.items():
-        if edge.mapped and isinstance(upstream_state, Mapped):
+        if not edge.mapped:
+            whole.append((edge, upstream_state))
+        elif isinstance(upstream_state, Mapped):
             # The flow runner has already flattened a flattened edge's children into the
             # upstream state; otherwise the children just submitted are the freshest.
             if edge.flattened or edge.upstream_task not in mapped_children:
-                children_of[edge] = upstream_state.map_states
+                from_children.append((edge, upstream_state.map_states))
             else:
-                children_of[edge] = mapped_children[edge.upstream_task]
+                from_children.append((edge, mapped_children[edge.upstream_task]))
+        elif upstream_state.is_successful() and hasattr(upstream_state.result, "__getitem__"):
+            from_items.append((edge, upstream_state))
+        else:
+            # e.g. a re-run whose inputs live in the children's cached inputs
+            whole.append((edge, upstream_state))
 
     result = []
     for index in range(n_children):
-        states: dict[Edge, State] = {}
-        for edge, upstream_state in upstream_states.items():
-            if not edge.mapped:
-                states[edge] = upstream_state
-            elif edge in children_of:
-                states[edge] = children_of[edge][index]
-            elif upstream_state.is_successful() and hasattr(upstream_state.result, "__getitem__"):
-                states[edge] = _indexed_state(upstream_state, index)
-            else:
-                # e.g. a re-run whose inputs live in the children's cached inputs
-                states[edge] = upstream_state
+        states: dict[Edge, State] = dict(whole)
+        for edge, children in from_children:
+            states[edge] = children[index]
+        for edge, upstream_state in from_items:
+            states[edge] = _indexed_state(upstream_state, index)
         result.append(states)
     return result
 
@@ -83,7 +89,7 @@ def flatten_upstream_state(upstream_state: State) -> State:
             flat.extend(item)
         else:
             flat.append(item)
-    new_state = copy.copy(upstream_state)
+    new_state = shallow_copy(upstream_state)
     new_state._result = result.from_value(flat)  # type: ignore[attr-defined]
     return new_state
 
@@ -97,7 +103,7 @@ def flatten_mapped_children(mapped_children: list, executor: Any) -> list:
         value = child.result
         if child.is_successful() and isinstance(value, (list, tuple)):
             for item in value:
-                new_state = copy.copy(child)
+                new_state = shallow_copy(child)
                 new_state._result = child._result.from_value(item)  # type: ignore[attr-defined]
                 flat.append(new_state)
         else:

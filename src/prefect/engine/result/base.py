@@ -11,7 +11,6 @@ value is `None`.
 
 from __future__ import annotations
 
-import copy
 import datetime
 import logging
 import reprlib
@@ -19,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from prefect.engine.serializers import PickleSerializer, Serializer
+from prefect.utilities._copy import shallow_copy
 
 __all__ = ["NoResult", "NoResultType", "Result", "ResultNotImplementedError"]
 
@@ -37,7 +37,6 @@ def _get_logger(name: str) -> logging.Logger:
 
 
 _DEFAULT_SERIALIZER = PickleSerializer()
-_PLAIN_COPY: dict[type, bool] = {}
 
 
 class Result:
@@ -128,22 +127,7 @@ class Result:
         Returns:
             The copy.
         """
-        cls = type(self)
-        # Results are copied for every task run: skip `copy.copy`'s generic protocol for
-        # classes that do not customise copying or pickling (decided once per class).
-        plain = _PLAIN_COPY.get(cls)
-        if plain is None:
-            plain = _PLAIN_COPY[cls] = (
-                cls.__reduce_ex__ is object.__reduce_ex__
-                and getattr(cls, "__getstate__", None) is getattr(object, "__getstate__", None)
-                and getattr(cls, "__copy__", None) is None
-                and not hasattr(cls, "__setstate__")
-            )
-        if plain:
-            new = object.__new__(cls)
-            new.__dict__.update(self.__dict__)
-            return new
-        return copy.copy(self)
+        return shallow_copy(self)
 
     def format(self, **kwargs: Any) -> Result:
         """Return a copy whose `location` is filled in from `kwargs`.

@@ -679,6 +679,25 @@ class Flow(FlowIO):
             validate = _eager_edge_validation()
 
         task = as_task(task, flow=self)
+
+        # Keyword inputs first: a collection holding tasks becomes a collection task added to
+        # the flow now, so it comes before `task` in the flow's order (which sorting follows).
+        keyword_inputs: list[tuple[str, Task | None, Any, bool, bool]] = []
+        for key, value in (keyword_tasks or {}).items():
+            is_mapped, is_flattened = _annotations(value, mapped)
+            raw = value.value if isinstance(value, EdgeAnnotation) else value
+            # A plain value (no task in it, not mapped over) is kept as a constant input: no
+            # `Constant` task is made for it (a flow built call by call has many).
+            if (
+                not is_mapped
+                and not isinstance(raw, (Task, EdgeAnnotation))
+                and not (isinstance(raw, (list, tuple, set, dict)) and _holds_task(raw))
+            ):
+                keyword_inputs.append((key, None, raw, False, False))
+            else:
+                upstream = as_task(value, flow=self)
+                keyword_inputs.append((key, upstream, None, is_mapped, is_flattened))
+
         self.add_task(task)
 
         for upstream in upstream_tasks or []:
@@ -695,16 +714,8 @@ class Flow(FlowIO):
             downstream_task = as_task(downstream, flow=self)
             self.add_edge(upstream_task=task, downstream_task=downstream_task, validate=validate)
 
-        for key, value in (keyword_tasks or {}).items():
-            is_mapped, is_flattened = _annotations(value, mapped)
-            raw = value.value if isinstance(value, EdgeAnnotation) else value
-            # A plain value (no task in it, not mapped over) is kept as a constant input: no
-            # `Constant` task is made for it (a flow built call by call has many).
-            if (
-                not is_mapped
-                and not isinstance(raw, (Task, EdgeAnnotation))
-                and not (isinstance(raw, (list, tuple, set, dict)) and _holds_task(raw))
-            ):
+        for key, upstream_task, raw, is_mapped, is_flattened in keyword_inputs:
+            if upstream_task is None:
                 if isinstance(task, Parameter):
                     raise ValueError(
                         f"Parameters must be root tasks and can not have upstream "
@@ -713,7 +724,7 @@ class Flow(FlowIO):
                 self._set_constant(task, key, raw, validate)
             else:
                 self.add_edge(
-                    upstream_task=as_task(value, flow=self),
+                    upstream_task=upstream_task,
                     downstream_task=task,
                     key=key,
                     mapped=is_mapped,

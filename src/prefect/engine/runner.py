@@ -11,6 +11,7 @@ from typing import Any, Callable
 import prefect
 from prefect.engine import signals
 from prefect.engine.state import Failed, Pending, State
+from prefect.utilities._log_records import write_plain_line
 
 __all__ = ["ENDRUN", "Runner", "call_state_handlers"]
 
@@ -43,8 +44,9 @@ def _class_logger(cls: type) -> logging.Logger:
 def log_info(logger: logging.Logger, msg: str, *args: Any, func: str = "run") -> None:
     """`logger.info(msg, *args)` for the lines every task run logs, without the caller lookup
     (`findCaller` walks the stack for every record; here the caller is known). The record
-    goes through the same factory, filters and handlers."""
-    if logger.isEnabledFor(logging.INFO):
+    goes through the same factory, filters and handlers; with Prefect's default logging
+    set-up, where all that would do is write one line, the line is written directly."""
+    if logger.isEnabledFor(logging.INFO) and not write_plain_line(logger, logging.INFO, msg, args):
         logger.handle(
             logger.makeRecord(logger.name, logging.INFO, __file__, 0, msg, args, None, func)
         )

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 import threading
 import time
@@ -153,6 +154,11 @@ def fast_record_maker() -> Callable[..., logging.LogRecord] | None:
     return make_record
 
 
+# The fields of a format `UTCFormatter.plain_line` can fill.
+_PLAIN_LINE_FIELDS = frozenset(("asctime", "levelname", "levelno", "name", "message"))
+_FIELD = re.compile(r"%\((\w+)\)")
+
+
 class UTCFormatter(logging.Formatter):
     """A formatter with UTC times that formats each second's timestamp once (with a `datefmt`,
     whose resolution is a second, that is exact) and formats a record without a traceback or
@@ -172,15 +178,39 @@ class UTCFormatter(logging.Formatter):
             if type(style) is logging.PercentStyle and not getattr(style, "_defaults", None)
             else None
         )
+        # Whether a line needs no more of a record than `plain_line` is given.
+        self.formats_plain_lines = (
+            self._percent_fmt is not None
+            and datefmt is not None
+            and set(_FIELD.findall(self._percent_fmt)) <= _PLAIN_LINE_FIELDS
+        )
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
         if datefmt is None:
             return super().formatTime(record, datefmt)
-        second = int(record.created)
+        return self._time_text(record.created, datefmt)
+
+    def _time_text(self, created: float, datefmt: str) -> str:
+        """`formatTime`'s text with a `datefmt`: made once per second (and format)."""
+        second = int(created)
         cached = self._cached
         if cached[0] != second or cached[1] != datefmt:
-            cached = self._cached = (second, datefmt, super().formatTime(record, datefmt))
+            converted = self.converter(created)  # type: ignore[misc, call-arg]
+            cached = self._cached = (second, datefmt, time.strftime(datefmt, converted))
         return cached[2]
+
+    def plain_line(
+        self, created: float, level: int, level_name: str, name: str, message: str
+    ) -> str:
+        """The text `format` gives a record with these values and no traceback or stack, for
+        a formatter whose fields are all among them (`formats_plain_lines`)."""
+        return self._percent_fmt % {  # type: ignore[operator]
+            "asctime": self._time_text(created, self.datefmt),  # type: ignore[arg-type]
+            "levelname": level_name,
+            "levelno": level,
+            "name": name,
+            "message": message,
+        }
 
     def format(self, record: logging.LogRecord) -> str:
         fmt = self._percent_fmt
@@ -222,3 +252,78 @@ class PrefectStreamHandler(logging.StreamHandler):
             raise
         except Exception:
             self.handleError(record)
+
+
+# The record factory `prefect.utilities.logging` installs: lines are written without a record
+# only while it is the factory (another one may do more with each record).
+installed_factory: list[Any] = [None]
+
+
+def write_plain_line(logger: logging.Logger, level: int, msg: str, args: tuple) -> bool:
+    """Write the line a `logger` record of `msg % args` would produce, without making the
+    record, when writing that line is all that handling the record would do; else return
+    `False` (and the caller makes and handles the record as usual).
+
+    That is the case for Prefect's own logging set-up as it is by default: Prefect's record
+    factory, no filters, one logger in the chain with handlers, those handlers being
+    `PrefectStreamHandler`s with a plain format (see `UTCFormatter.plain_line`) and handlers
+    that say they would skip the record (`skips_record()`, as `CloudHandler` does outside
+    backend runs). Any other set-up (a root handler from `logging.basicConfig`, pytest's log
+    capture, a filter, a custom format field) gets real records. The caller has checked the
+    level against the logger.
+    """
+    if logging.getLogRecordFactory() is not installed_factory[0]:
+        return False
+    handlers = None
+    current: Any = logger
+    while current:
+        if current.filters or current.disabled:
+            return False
+        if current.handlers:
+            if handlers is not None:
+                return False
+            handlers = current.handlers
+        if not current.propagate:
+            break
+        current = current.parent
+    if not handlers:
+        return False
+    writers = []
+    for handler in handlers:
+        if level < handler.level:
+            continue
+        if type(handler) is PrefectStreamHandler and not handler.filters:
+            formatter = handler.formatter
+            if type(formatter) is not UTCFormatter or not formatter.formats_plain_lines:
+                return False
+            writers.append(handler)
+        elif not getattr(handler, "skips_record", _no)():
+            return False
+    for arg in args:
+        if isinstance(arg, Mapping):  # `msg % mapping` style: leave it to the record
+            return False
+    created = time.time()
+    message = msg % args if args else msg
+    level_name = logging.getLevelName(level)
+    for handler in writers:
+        line = handler.formatter.plain_line(  # type: ignore[union-attr]
+            created, level, level_name, logger.name, message
+        )
+        with handler.lock:  # type: ignore[union-attr]
+            try:
+                stream = handler.stream
+                stream.write(line + handler.terminator)
+                flush = getattr(stream, "flush", None)
+                if flush is not None:
+                    flush()
+            except RecursionError:
+                raise
+            except Exception:
+                handler.handleError(
+                    logger.makeRecord(logger.name, level, "(unknown file)", 0, msg, args, None)
+                )
+    return True
+
+
+def _no() -> bool:
+    return False

@@ -33,7 +33,12 @@ from typing import TYPE_CHECKING, Any
 
 from prefect import configuration as _configuration
 from prefect.utilities import context as _context_module
-from prefect.utilities._log_records import PrefectStreamHandler, UTCFormatter, fast_record_maker
+from prefect.utilities._log_records import (
+    PrefectStreamHandler,
+    UTCFormatter,
+    fast_record_maker,
+    installed_factory,
+)
 
 if TYPE_CHECKING:
     import queue
@@ -214,10 +219,15 @@ class CloudHandler(logging.Handler):
     characters.
     """
 
+    def skips_record(self) -> bool:
+        """Whether a record logged now would be dropped: nothing is shipped outside a run with
+        a backend (a cheap check, made for every record)."""
+        context = _context_module._context
+        return context is None or not context.get("running_with_backend")
+
     def handle(self, record: logging.LogRecord) -> bool:  # type: ignore[override]
         """Skip the handler lock for every record of a run not shipping logs (most runs)."""
-        context = _context_module._context
-        if context is None or not context.get("running_with_backend"):
+        if self.skips_record():
             return False
         return bool(super().handle(record))
 
@@ -466,7 +476,9 @@ def _install_record_factory() -> None:
     current = logging.getLogRecordFactory()
     # On a re-import, wrap the original factory rather than our previous wrapper.
     base = getattr(current, "_prefect_base_factory", current)
-    logging.setLogRecordFactory(_make_record_factory(base))
+    factory = _make_record_factory(base)
+    logging.setLogRecordFactory(factory)
+    installed_factory[0] = factory
 
 
 LOG_MANAGER = LogManager()

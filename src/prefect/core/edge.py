@@ -91,15 +91,9 @@ class Edge:
         )
 
     def __hash__(self) -> int:
-        return hash(
-            (
-                id(self.upstream_task),
-                id(self.downstream_task),
-                self.key,
-                self.mapped,
-                self.flattened,
-            )
-        )
+        # Tasks hash by identity; equal edges share their ends and key, so this is enough
+        # (and edges are hashed for every upstream state of every task run).
+        return hash((self.upstream_task, self.downstream_task, self.key))
 
     def serialize(self) -> dict:
         """The edge as the 1.x JSON (`prefect.serialization.edge.EdgeSchema`)."""

@@ -11,6 +11,7 @@ The default trigger of a task is `all_successful`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from operator import methodcaller
 from typing import TYPE_CHECKING, Any
 
 import prefect
@@ -38,9 +39,13 @@ UpstreamStates = Mapping["Edge", "State"]
 
 def _states(upstream_states: UpstreamStates | Iterable[State]) -> list[State]:
     # 1.x triggers took a set of states before they took a dict keyed by edge.
-    if isinstance(upstream_states, Mapping):
+    if type(upstream_states) is dict or isinstance(upstream_states, Mapping):
         return list(upstream_states.values())
     return list(upstream_states)
+
+
+# `all(map(_IS_X, states))` calls each state's predicate without a generator per check.
+_IS_SUCCESSFUL = methodcaller("is_successful")
 
 
 def all_finished(upstream_states: UpstreamStates) -> bool:
@@ -99,7 +104,7 @@ def all_successful(upstream_states: UpstreamStates) -> bool:
     Raises:
         TRIGGERFAIL: if an upstream task did not succeed.
     """
-    if not all(s.is_successful() for s in _states(upstream_states)):
+    if not all(map(_IS_SUCCESSFUL, _states(upstream_states))):
         raise signals.TRIGGERFAIL(
             'Trigger was "all_successful" but some of the upstream tasks failed.'
         )

@@ -536,8 +536,9 @@ def _constant_task(value: Any, result: Result) -> Task:
     if template is None:
         template = _CONSTANT_TEMPLATE = Constant(None)
     task = object.__new__(Constant)
-    task.__dict__.update(template.__dict__)
-    task.__dict__.update(value=value, name=Constant._default_name(value), tags=set(), result=result)
+    attributes = template.__dict__.copy()  # a copy keeps the size: no re-growing per key
+    attributes.update(value=value, name=Constant._default_name(value), tags=set(), result=result)
+    task.__dict__ = attributes
     return task
 
 

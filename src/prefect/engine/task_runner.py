@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from contextlib import redirect_stdout
+from operator import methodcaller
 from typing import Any, Callable, Iterable, NamedTuple
 
 import prefect
@@ -50,6 +51,11 @@ def _now() -> Any:
     import pendulum
 
     return pendulum.now("utc")
+
+
+# `all(map(_IS_X, states))` calls each state's predicate without a generator per check.
+_IS_FINISHED = methodcaller("is_finished")
+_IS_SKIPPED = methodcaller("is_skipped")
 
 
 def _any_mapped(states: Iterable[State]) -> bool:
@@ -345,7 +351,7 @@ class TaskRunner(Runner):
         Raises:
             ENDRUN: when an upstream state is not finished
         """
-        if not all(s.is_finished() for s in _upstream_state_set(upstream_states)):
+        if not all(map(_IS_FINISHED, _upstream_state_set(upstream_states))):
             self.logger.debug(
                 "Task '%s': Not all upstream states are finished; ending run.", self._task_name()
             )
@@ -361,7 +367,7 @@ class TaskRunner(Runner):
             ENDRUN: with a `Skipped` state
         """
         if self.task.skip_on_upstream_skip and any(
-            s.is_skipped() for s in _upstream_state_set(upstream_states)
+            map(_IS_SKIPPED, _upstream_state_set(upstream_states))
         ):
             self.logger.debug(
                 "Task '%s': Upstream states were skipped; ending run.", self._task_name()

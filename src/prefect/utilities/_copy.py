@@ -33,6 +33,6 @@ def shallow_copy(obj: T) -> T:
         plain = _PLAIN_COPY[cls] = _copies_plainly(cls)
     if plain:
         new = object.__new__(cls)
-        new.__dict__.update(obj.__dict__)
+        new.__dict__ = obj.__dict__.copy()
         return new
     return copy.copy(obj)  # type: ignore[no-any-return]

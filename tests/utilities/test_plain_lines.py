@@ -429,14 +429,6 @@ def test_a_child_logger_not_propagating_gets_a_real_record(
     assert buf.getvalue() == ""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: write_plain_line formats `msg % args` outside any error handling, so a message "
-        "whose arguments do not fit raises TypeError out of log_info; logger.info reports such "
-        "an error through the handler's handleError and never raises"
-    ),
-)
 def test_a_message_with_arguments_that_do_not_fit_goes_to_handle_error_not_to_the_caller(
     handler, buf, logger, quiet_root, monkeypatch
 ):
@@ -585,15 +577,6 @@ def test_a_flow_run_writes_task_lines_formatted_like_its_other_lines(buf, quiet_
     assert begin < first_task
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: write_plain_line calls UTCFormatter.plain_line outside its try block, so a "
-        "format whose fields are all plain but which fails for the values (here "
-        "`%(message)d`) raises TypeError out of log_info; the record path reports it through "
-        "handleError and never raises"
-    ),
-)
 def test_a_plain_format_failing_for_the_values_goes_to_handle_error_not_to_the_caller(
     handler, buf, logger, quiet_root, monkeypatch
 ):

@@ -303,12 +303,20 @@ def write_plain_line(logger: logging.Logger, level: int, msg: str, args: tuple) 
         if isinstance(arg, Mapping):  # `msg % mapping` style: leave it to the record
             return False
     created = time.time()
-    message = msg % args if args else msg
     level_name = logging.getLevelName(level)
-    for handler in writers:
-        line = handler.formatter.plain_line(  # type: ignore[union-attr]
-            created, level, level_name, logger.name, message
-        )
+    try:
+        message = msg % args if args else msg
+        lines = [
+            handler.formatter.plain_line(  # type: ignore[union-attr]
+                created, level, level_name, logger.name, message
+            )
+            for handler in writers
+        ]
+    except RecursionError:
+        raise
+    except Exception:  # a record reports this through the handlers' `handleError`
+        return False
+    for handler, line in zip(writers, lines):
         with handler.lock:  # type: ignore[union-attr]
             try:
                 stream = handler.stream

@@ -304,19 +304,20 @@ def write_plain_line(logger: logging.Logger, level: int, msg: str, args: tuple) 
             return False
     created = time.time()
     level_name = logging.getLevelName(level)
+    # Every line is made before any is written: if one cannot be, a record reports the error
+    # through the handlers' `handleError` (and nothing is written twice).
+    lines = []
     try:
         message = msg % args if args else msg
-        lines = [
-            handler.formatter.plain_line(  # type: ignore[union-attr]
-                created, level, level_name, logger.name, message
-            )
-            for handler in writers
-        ]
+        for handler in writers:
+            formatter = handler.formatter
+            lines.append(formatter.plain_line(created, level, level_name, logger.name, message))  # type: ignore[union-attr]
     except RecursionError:
         raise
-    except Exception:  # a record reports this through the handlers' `handleError`
+    except Exception:
         return False
-    for handler, line in zip(writers, lines):
+    for handler in writers:
+        line = lines.pop(0)
         with handler.lock:  # type: ignore[union-attr]
             try:
                 stream = handler.stream

@@ -204,8 +204,12 @@ class UTCFormatter(logging.Formatter):
     ) -> str:
         """The text `format` gives a record with these values and no traceback or stack, for
         a formatter whose fields are all among them (`formats_plain_lines`)."""
+        cached = self._cached
+        if cached[0] != int(created) or cached[1] != self.datefmt:
+            self._time_text(created, self.datefmt)  # type: ignore[arg-type]
+            cached = self._cached
         return self._percent_fmt % {  # type: ignore[operator]
-            "asctime": self._time_text(created, self.datefmt),  # type: ignore[arg-type]
+            "asctime": cached[2],
             "levelname": level_name,
             "levelno": level,
             "name": name,
@@ -257,6 +261,8 @@ class PrefectStreamHandler(logging.StreamHandler):
 # The record factory `prefect.utilities.logging` installs: lines are written without a record
 # only while it is the factory (another one may do more with each record).
 installed_factory: list[Any] = [None]
+# `logging`'s own level -> name table (`addLevelName` updates it in place).
+_LEVEL_NAMES: dict[int, str] = logging._levelToName  # type: ignore[attr-defined]
 
 
 def write_plain_line(logger: logging.Logger, level: int, msg: str, args: tuple) -> bool:
@@ -300,10 +306,10 @@ def write_plain_line(logger: logging.Logger, level: int, msg: str, args: tuple) 
         elif not getattr(handler, "skips_record", _no)():
             return False
     for arg in args:
-        if isinstance(arg, Mapping):  # `msg % mapping` style: leave it to the record
-            return False
+        if type(arg) is not str and isinstance(arg, Mapping):
+            return False  # `msg % mapping` style: leave it to the record
     created = time.time()
-    level_name = logging.getLevelName(level)
+    level_name = _LEVEL_NAMES.get(level) or logging.getLevelName(level)
     # Every line is made before any is written: if one cannot be, a record reports the error
     # through the handlers' `handleError` (and nothing is written twice).
     lines = []

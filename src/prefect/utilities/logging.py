@@ -223,7 +223,7 @@ class CloudHandler(logging.Handler):
         """Whether a record logged now would be dropped: nothing is shipped outside a run with
         a backend (a cheap check, made for every record)."""
         context = _context_module._context
-        return context is None or not context.get("running_with_backend")
+        return context is None or not context.__dict__.get("running_with_backend")
 
     def handle(self, record: logging.LogRecord) -> bool:  # type: ignore[override]
         """Skip the handler lock for every record of a run not shipping logs (most runs)."""

@@ -516,14 +516,45 @@ def _constant_inputs(flow: Flow, task: Task) -> dict[Edge, State]:
         inputs = {}
         for name, value in flow.constants[task].items():
             result = _constant_result(value)
-            edge = object.__new__(Edge)  # the fields directly: both ends are tasks already
-            edge.upstream_task = _constant_task(value, result)
-            edge.downstream_task = task
-            edge.key = name
-            edge.mapped = edge.flattened = False
+            edge = _ConstantEdge(value, result, task, name)
             inputs[edge] = Success("Auto-generated constant value", result=result)
         flow._cache[key] = inputs
     return inputs
+
+
+class _ConstantEdge(Edge):
+    """The edge of a constant input as a task run sees it: from a `Constant` task holding the
+    value to the task, under the input's name. The `Constant` is made when first asked for
+    (a run itself never needs it). Equal only to itself: each stands for one input."""
+
+    __slots__ = ("_value", "_result", "_constant")
+
+    def __init__(self, value: Any, result: Result, task: Task, key: str) -> None:
+        self._value = value
+        self._result = result
+        self._constant: Task | None = None
+        self.downstream_task = task
+        self.key = key
+        self.mapped = self.flattened = False
+
+    @property
+    def upstream_task(self) -> Task:  # type: ignore[override]
+        constant = self._constant
+        if constant is None:
+            constant = self._constant = _constant_task(self._value, self._result)
+        return constant
+
+    @upstream_task.setter
+    def upstream_task(self, task: Task) -> None:
+        self._constant = task
+
+    def __eq__(self, other: object) -> bool:
+        return other is self
+
+    __hash__ = object.__hash__
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_ConstantEdge, (self._value, self._result, self.downstream_task, self.key))
 
 
 def _constant_task(value: Any, result: Result) -> Task:

@@ -328,13 +328,17 @@ def _default_save_path(name: str) -> Path:
 def _update_caches(task_states: dict) -> None:
     import pendulum
 
-    from prefect.engine.state import Mapped
+    from prefect.engine.state import Cached, Mapped
 
     caches = prefect.context.setdefault("caches", {})
     now = pendulum.now("utc")
     for task, task_state in task_states.items():
-        states = task_state.map_states if isinstance(task_state, Mapped) else [task_state]
-        new = [s for s in states if s is not None and s.is_cached()]
+        if isinstance(task_state, Mapped):
+            new = [s for s in task_state.map_states if s is not None and s.is_cached()]
+        elif isinstance(task_state, Cached):
+            new = [task_state]
+        else:
+            continue
         if not new:
             continue
         key = task.cache_key or task.name

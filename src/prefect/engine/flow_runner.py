@@ -62,10 +62,9 @@ def run_task(
     # enters the context again for the run itself. `TaskRunner` itself only snapshots the
     # context when built, so it gets the task's context directly (one context block fewer).
     if task_runner_cls is TaskRunner:
-        task_runner = TaskRunner(
-            task=task, state_handlers=task_runner_state_handlers, flow_result=flow_result
+        task_runner = TaskRunner._for_task_context(
+            task, task_runner_state_handlers, flow_result, context
         )
-        task_runner.context = context  # the run copies it before changing anything
     else:
         with prefect.context(context):
             task_runner = task_runner_cls(
@@ -150,9 +149,9 @@ class FlowRunner(Runner):
 
         slugs = self.flow.slugs
         for task in self.flow.tasks:
-            task_contexts.setdefault(task, {}).update(
-                task_name=task.name, task_slug=slugs.get(task, task.slug)
-            )
+            own = task_contexts.setdefault(task, {})
+            own["task_name"] = task.name
+            own["task_slug"] = slugs.get(task, task.slug)
 
         state, context = super().initialize_run(state=state, context=context)
         return FlowRunnerInitializeResult(

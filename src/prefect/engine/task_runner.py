@@ -152,6 +152,30 @@ class TaskRunner(Runner):
     ):
         # A shallow snapshot: context values are shared, the config is not copied.
         self.context = prefect.context.__dict__.copy()
+        self._set_up(task, state_handlers, flow_result)
+
+    @classmethod
+    def _for_task_context(
+        cls,
+        task: Task,
+        state_handlers: Iterable[Callable] | None,
+        flow_result: Result | None,
+        context: dict[str, Any],
+    ) -> TaskRunner:
+        """The runner the flow runner makes for a task run: as built inside a block of the
+        task's `context`, whose snapshot is that dict itself (the run copies it before any
+        change), without entering the block."""
+        runner = cls.__new__(cls)
+        runner.context = context
+        runner._set_up(task, state_handlers, flow_result)
+        return runner
+
+    def _set_up(
+        self,
+        task: Task,
+        state_handlers: Iterable[Callable] | None,
+        flow_result: Result | None,
+    ) -> None:
         self.task = task
         if task.result is not None:
             self.result = task.result

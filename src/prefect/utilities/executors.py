@@ -671,7 +671,7 @@ def tail_recursive(func: F) -> F:
         call: Callable = func
         while True:
             try:
-                return call(*args, **kwargs)
+                return call(*args, **kwargs) if kwargs else call(*args)
             except RecursiveCall as recursion:
                 # Bound methods forward attribute lookups to their function, so `self.run`
                 # leads back to the undecorated function; plain callables are called as given.

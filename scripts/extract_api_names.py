@@ -156,9 +156,14 @@ def parse_callable(code: str, trailer: str) -> dict[str, Any]:
         if code.startswith(prefix):
             binding = prefix.strip("@ ")
             code = code[len(prefix) :]
+    is_async = code.startswith("async ")
+    if is_async:
+        code = code[len("async ") :]
     name, params_text, _ = split_call(code)
     decorators, deprecated_params, deprecated = parse_trailer(trailer)
     entry: dict[str, Any] = {"name": name, "params": parse_params(params_text)}
+    if is_async:
+        entry["async"] = True
     if binding != "function":
         entry["binding"] = binding
     if decorators:

@@ -1,0 +1,501 @@
+"""Executors on Dask: `LocalDaskExecutor` (Dask's local schedulers: threads, processes or
+synchronous) and `DaskExecutor` (a `distributed` cluster, temporary or existing).
+
+Both keep the executor contract of 1.x: one `submit` per task run, futures that later
+submissions take as arguments, and `wait` resolving futures nested in collections. Dask keys
+start with the Prefect task name (and end with the map index of a mapped child), so the Dask
+dashboard and logs show which task a piece of work belongs to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from typing import TYPE_CHECKING, Any
+
+import dask
+from dask.callbacks import Callback
+
+import prefect
+from prefect.executors.base import Executor
+
+if TYPE_CHECKING:
+    from dask.delayed import Delayed
+    from distributed import Future
+
+__all__ = ["DaskExecutor", "LocalDaskExecutor", "PrefectCallback"]
+
+# Seconds to wait for an existing scheduler before giving up with an error naming it.
+_CONNECT_TIMEOUT = 8
+
+
+def _task_key(extra_context: dict | None) -> str | None:
+    """A Dask key naming the Prefect task: `<task name>-<unique id>[-<map index>]`."""
+    if not extra_context or "task_name" not in extra_context:
+        return None
+    key = f"{extra_context['task_name']}-{uuid.uuid4().hex}"
+    index = extra_context.get("task_index")
+    if index is not None:
+        key = f"{key}-{index}"
+    return key
+
+
+def _resources(extra_context: dict | None) -> dict[str, float] | None:
+    """Worker resources asked for by `dask-resource:<NAME>=<amount>` task tags."""
+    resources: dict[str, float] = {}
+    for tag in (extra_context or {}).get("task_tags") or ():
+        if isinstance(tag, str) and tag.lower().startswith("dask-resource:"):
+            name, _, amount = tag[len("dask-resource:") :].partition("=")
+            try:
+                resources[name] = float(amount)
+            except ValueError:
+                raise ValueError(
+                    f"Task tag {tag!r}: a Dask resource tag reads `dask-resource:NAME=AMOUNT` "
+                    "with a numeric amount."
+                ) from None
+    return resources or None
+
+
+class _PicklableResult:
+    """Wraps the function of a task run whose result must travel between processes: a state
+    whose result cannot be pickled becomes a `Failed` state that says so (rather than an
+    error from deep inside Dask that names no task)."""
+
+    def __init__(self, fn: Callable, task_name: str | None, executor_name: str) -> None:
+        self.fn = fn
+        self.task_name = task_name
+        self.executor_name = executor_name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        import cloudpickle
+
+        state = self.fn(*args, **kwargs)
+        try:
+            cloudpickle.dumps(state)
+        except Exception as exc:
+            from prefect.engine.state import Failed
+
+            name = self.task_name or getattr(kwargs.get("task"), "name", "?")
+            message = (
+                f"Task {name!r}: its result cannot be pickled ({exc!r}), so it cannot leave the "
+                f"worker process of {self.executor_name}. Return a picklable value, or run the "
+                "flow on a thread-based executor (`LocalDaskExecutor(scheduler='threads')` or "
+                "`LocalExecutor()`)."
+            )
+            logging.getLogger("prefect").error(message)
+            return Failed(message, result=exc)
+        return state
+
+
+# --- LocalDaskExecutor -----------------------------------------------------------------------
+
+
+class PrefectCallback(Callback):
+    """A Dask callback keeping the result of every key computed by a `LocalDaskExecutor`, and
+    putting those results in place of the same keys in later computations: `wait` may be
+    called several times in a flow run (mapped tasks wait for their upstream results), and
+    no task run is ever computed twice."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cache: dict[Any, Any] = {}
+
+    def _start(self, dsk: Any) -> None:
+        overlap = self.cache.keys() & dsk.keys()
+        for key in overlap:
+            dsk[key] = self.cache[key]
+
+    def _posttask(self, key: Any, result: Any, dsk: Any, state: Any, id: Any) -> None:  # noqa: A002
+        self.cache[key] = result
+
+
+_SCHEDULERS = {
+    "threads": "threads",
+    "threading": "threads",
+    "processes": "processes",
+    "multiprocessing": "processes",
+    "sync": "synchronous",
+    "synchronous": "synchronous",
+    "single-threaded": "synchronous",
+}
+
+
+class LocalDaskExecutor(Executor):
+    """Runs task runs in parallel on Dask's local schedulers, in this process's threads or in
+    a pool of worker processes.
+
+    Submitting builds `dask.delayed` calls; `wait` computes what it is given (and every
+    submission before it that it depends on) on the chosen scheduler. Results already
+    computed are reused, never recomputed.
+
+    Args:
+        scheduler: `"threads"` (default), `"processes"` or `"sync"` (one thread, for
+            debugging)
+        **kwargs: passed to Dask's scheduler, e.g. `num_workers=4`
+
+    Raises:
+        ValueError: for an unknown scheduler
+    """
+
+    def __init__(self, scheduler: str = "threads", **kwargs: Any):
+        normalized = _SCHEDULERS.get(scheduler)
+        if normalized is None:
+            raise ValueError(
+                f"Unknown scheduler {scheduler!r}: LocalDaskExecutor takes 'threads', "
+                "'processes' or 'sync'."
+            )
+        self.scheduler = normalized
+        self.dask_config = kwargs
+        self.callback = PrefectCallback()
+        self._pool: Any = None
+        super().__init__()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_pool"] = None
+        state["callback"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.callback = PrefectCallback()
+
+    def _make_pool(self) -> Any:
+        num_workers = self.dask_config.get("num_workers")
+        if self.scheduler == "threads":
+            from concurrent.futures import ThreadPoolExecutor
+
+            return ThreadPoolExecutor(num_workers, thread_name_prefix="prefect-dask")
+        if self.scheduler == "processes":
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            context = multiprocessing.get_context(
+                dask.config.get("multiprocessing.context", "spawn")
+            )
+            return ProcessPoolExecutor(num_workers, mp_context=context)
+        return None
+
+    @contextmanager
+    def start(self) -> Iterator[None]:
+        """Create the thread or process pool for the flow run; shut it down afterwards (also
+        on an error or Ctrl-C, cancelling work not yet started).
+
+        Yields:
+            None
+        """
+        self.callback = PrefectCallback()
+        self._pool = self._make_pool()
+        try:
+            yield
+        finally:
+            pool, self._pool = self._pool, None
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+            self.callback = PrefectCallback()
+
+    def submit(
+        self, fn: Callable, *args: Any, extra_context: dict | None = None, **kwargs: Any
+    ) -> Delayed:
+        """Submit `fn(*args, **kwargs)` as a `dask.delayed` call named after the task.
+
+        Args:
+            fn: the function to run
+            *args: its positional arguments (may hold earlier submissions)
+            extra_context: the task's name, tags and map index, for the Dask key
+            **kwargs: its keyword arguments (may hold earlier submissions)
+
+        Returns:
+            a `Delayed` for the result
+        """
+        if self.scheduler == "processes":
+            task_name = (extra_context or {}).get("task_name")
+            fn = _PicklableResult(fn, task_name, "LocalDaskExecutor(scheduler='processes')")
+        key = _task_key(extra_context)
+        if key is not None:
+            kwargs["dask_key_name"] = key
+        return dask.delayed(fn, pure=False)(*args, **kwargs)  # type: ignore[no-any-return]
+
+    def wait(self, futures: Any) -> Any:
+        """Compute the submissions in `futures` (nested in lists, tuples, sets or dict values)
+        and return the same structure with their results.
+
+        Args:
+            futures: a `Delayed`, a structure holding some, or plain values
+
+        Returns:
+            the structure with each `Delayed` replaced by its result
+        """
+        options = dict(self.dask_config)
+        if self._pool is not None:
+            options.pop("num_workers", None)  # the pool has its size
+            options["pool"] = self._pool
+        (result,) = dask.compute(
+            futures,
+            scheduler=self.scheduler,
+            callbacks=[self.callback._callback],
+            optimize_graph=False,
+            **options,
+        )
+        return result
+
+
+# --- DaskExecutor ----------------------------------------------------------------------------
+
+
+class DaskExecutor(Executor):
+    """Runs task runs on a Dask `distributed` cluster: a temporary one made for the flow run
+    (a `LocalCluster` unless `cluster_class` says otherwise), or an existing one at `address`.
+
+    Args:
+        address: the scheduler of an existing cluster (e.g. `"tcp://10.0.0.5:8786"`); by
+            default `config.engine.executor.dask.address`, and when that is empty a temporary
+            cluster is created
+        cluster_class: the cluster class of a temporary cluster, or its import path (default:
+            `config.engine.executor.dask.cluster_class`, a `distributed.LocalCluster`)
+        cluster_kwargs: keyword arguments for the cluster class
+        adapt_kwargs: when given, the temporary cluster scales itself:
+            `cluster.adapt(**adapt_kwargs)` (e.g. `{"minimum": 1, "maximum": 10}`)
+        client_kwargs: keyword arguments for `distributed.Client`
+        debug: keep Dask's own log messages of a temporary `LocalCluster` (default:
+            `config.debug`)
+        performance_report_path: write a Dask performance report (HTML) of the run there
+        disable_cancellation_event: do not create the Dask event that tells running tasks
+            their flow run was cancelled
+        watch_worker_status: log workers joining and leaving (default: on, except for
+            clusters that are not temporary and not local)
+
+    Raises:
+        ValueError: when both `address` and a cluster class or its arguments are given
+    """
+
+    def __init__(
+        self,
+        address: str | None = None,
+        cluster_class: str | Callable | None = None,
+        cluster_kwargs: dict | None = None,
+        adapt_kwargs: dict | None = None,
+        client_kwargs: dict | None = None,
+        debug: bool | None = None,
+        performance_report_path: str | None = None,
+        disable_cancellation_event: bool = False,
+        watch_worker_status: bool | None = None,
+    ):
+        if address is None:
+            address = prefect.config.engine.executor.dask.address or None
+        if address is not None:
+            if cluster_class is not None or cluster_kwargs is not None:
+                raise ValueError(
+                    "Cannot specify `address` and `cluster_class`/`cluster_kwargs`: an address "
+                    "connects to an existing cluster, a cluster class makes a new one."
+                )
+        else:
+            if cluster_class is None:
+                cluster_class = prefect.config.engine.executor.dask.cluster_class
+            if isinstance(cluster_class, str):
+                from prefect.utilities.serialization import from_qualified_name
+
+                cluster_class = from_qualified_name(cluster_class)
+            cluster_kwargs = dict(cluster_kwargs or {})
+            if debug is None:
+                debug = bool(prefect.config.debug)
+            if _is_local_cluster(cluster_class):
+                cluster_kwargs.setdefault(
+                    "silence_logs", logging.WARNING if debug else logging.CRITICAL
+                )
+        client_kwargs = dict(client_kwargs or {})
+        client_kwargs.setdefault("set_as_default", False)
+
+        self.address = address
+        self.cluster_class = cluster_class
+        self.cluster_kwargs = cluster_kwargs
+        self.adapt_kwargs = adapt_kwargs
+        self.client_kwargs = client_kwargs
+        self.disable_cancellation_event = disable_cancellation_event
+        self.watch_worker_status = watch_worker_status
+        self.performance_report_path = performance_report_path
+        self.client: Any = None
+        self._watcher: Any = None
+        super().__init__()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["client"] = None
+        state["_watcher"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+    @property
+    def performance_report(self) -> str:
+        """The HTML of the performance report written for the last run, or `""`."""
+        if not self.performance_report_path:
+            return ""
+        try:
+            with open(self.performance_report_path, encoding="utf-8") as report:
+                return report.read()
+        except OSError:
+            self.logger.warning("No performance report found at %s.", self.performance_report_path)
+            return ""
+
+    @contextmanager
+    def start(self) -> Iterator[None]:
+        """Create the temporary cluster (or connect to the existing one) and a client for the
+        flow run; everything is closed afterwards, also on an error or Ctrl-C.
+
+        Yields:
+            None
+
+        Raises:
+            ConnectionError: when the scheduler at `address` cannot be reached
+        """
+        from distributed import Client, performance_report
+
+        with ExitStack() as stack:
+            if self.address is None:
+                assert self.cluster_class is not None
+                self.logger.info(
+                    "Creating a new Dask cluster with `%s`...", _qualified_name(self.cluster_class)
+                )
+                cluster = stack.enter_context(
+                    self.cluster_class(**(self.cluster_kwargs or {}))  # type: ignore[operator]
+                )
+                if self.adapt_kwargs:
+                    cluster.adapt(**self.adapt_kwargs)
+                address = cluster.scheduler_address
+                dashboard = getattr(cluster, "dashboard_link", None)
+                self.logger.info(
+                    "The Dask dashboard is available at %s", dashboard or "(no dashboard)"
+                )
+                local = True
+            else:
+                address = self.address
+                self.logger.info("Connecting to an existing Dask cluster at %s", address)
+                local = address.startswith(("inproc://", "tcp://127.", "tcp://localhost"))
+            client_kwargs = dict(self.client_kwargs)
+            client_kwargs.setdefault("timeout", _CONNECT_TIMEOUT)
+            try:
+                self.client = stack.enter_context(Client(address, **client_kwargs))
+            except (OSError, TimeoutError, asyncio.TimeoutError) as exc:
+                raise ConnectionError(
+                    f"Could not connect to the Dask scheduler at {address!r} within "
+                    f"{client_kwargs['timeout']} s: {exc}"
+                ) from exc
+            stack.callback(self._forget_client)
+            if self.performance_report_path:
+                stack.enter_context(performance_report(filename=self.performance_report_path))
+            watch = self.watch_worker_status
+            if watch or (watch is None and local):
+                self._start_watching()
+                stack.callback(self._stop_watching)
+            yield
+
+    def _forget_client(self) -> None:
+        self.client = None
+
+    # Workers joining and leaving -------------------------------------------------------------
+
+    def _start_watching(self) -> None:
+        # The scheduler publishes workers joining and leaving on its "all" event topic.
+        self.client.subscribe_topic("all", self._on_scheduler_event)
+        self._watcher = self.client
+
+    def _stop_watching(self) -> None:
+        client, self._watcher = self._watcher, None
+        if client is not None:
+            try:
+                client.unsubscribe_topic("all")
+            except Exception as exc:  # the client is closing anyway
+                self.logger.debug("Could not stop watching Dask workers: %r", exc)
+
+    async def _on_scheduler_event(self, event: tuple[float, Any]) -> None:
+        _, message = event
+        if not isinstance(message, dict):
+            return
+        action = message.get("action")
+        worker = message.get("worker")
+        if action == "add-worker":
+            await self.on_worker_status_changed("add", {"workers": {worker: {}}})
+        elif action == "remove-worker":
+            await self.on_worker_status_changed("remove", worker)  # type: ignore[arg-type]
+
+    async def on_worker_status_changed(self, op: str, message: dict) -> None:
+        """Log a worker joining (`op` `"add"`) or leaving (`"remove"`) the cluster.
+
+        Args:
+            op: `"add"` or `"remove"`
+            message: for `"add"`, `{"workers": {address: info}}`; for `"remove"`, the
+                worker's address
+        """
+        if op == "add":
+            for worker in (message or {}).get("workers", {}):
+                self.logger.debug("Worker %s added", worker)
+        elif op == "remove":
+            self.logger.debug("Worker %s removed", message)
+
+    # Submitting and waiting ------------------------------------------------------------------
+
+    def submit(
+        self, fn: Callable, *args: Any, extra_context: dict | None = None, **kwargs: Any
+    ) -> Future:
+        """Submit `fn(*args, **kwargs)` to the cluster, under a key named after the task and
+        with the worker resources its `dask-resource:` tags ask for.
+
+        Args:
+            fn: the function to run
+            *args: its positional arguments (may hold futures of earlier submissions)
+            extra_context: the task's name, tags and map index
+            **kwargs: its keyword arguments (may hold futures)
+
+        Returns:
+            a `distributed.Future`
+
+        Raises:
+            RuntimeError: outside `start()`
+        """
+        if self.client is None:
+            raise RuntimeError(
+                "This DaskExecutor has not been started: use `with executor.start():`."
+            )
+        task_name = (extra_context or {}).get("task_name")
+        options: dict[str, Any] = {"pure": False}
+        key = _task_key(extra_context)
+        if key is not None:
+            options["key"] = key
+        resources = _resources(extra_context)
+        if resources:
+            options["resources"] = resources
+        wrapped = _PicklableResult(fn, task_name, "DaskExecutor")
+        return self.client.submit(wrapped, *args, **options, **kwargs)
+
+    def wait(self, futures: Any) -> Any:
+        """Gather the results of the futures in `futures` (nested in lists, tuples, sets or
+        dict values).
+
+        Args:
+            futures: a future, a structure holding some, or plain values
+
+        Returns:
+            the structure with each future replaced by its result
+        """
+        if self.client is None:
+            raise RuntimeError(
+                "This DaskExecutor has not been started: use `with executor.start():`."
+            )
+        return self.client.gather(futures)
+
+
+def _is_local_cluster(cluster_class: Any) -> bool:
+    try:
+        from distributed import LocalCluster
+    except ImportError:  # pragma: no cover - distributed is a base requirement
+        return False
+    return isinstance(cluster_class, type) and issubclass(cluster_class, LocalCluster)
+
+
+def _qualified_name(obj: Any) -> str:
+    return f"{getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', repr(obj))}"

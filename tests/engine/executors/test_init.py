@@ -53,9 +53,12 @@ def test_dask_executors_come_from_the_legacy_dask_module_on_first_access(name, m
     monkeypatch.setitem(sys.modules, "prefect.engine.executors.dask", fake)
     monkeypatch.delitem(vars(legacy), name, raising=False)
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # looking the class up is not using it
-        assert getattr(legacy, name) is marker
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # looking the class up is not using it
+            assert getattr(legacy, name) is marker
+    finally:
+        vars(legacy).pop(name, None)  # the real class is bound again on next access
 
 
 def test_unknown_attributes_raise_attribute_error():

@@ -58,6 +58,16 @@ MAX_GROWTH = 1.5  # per-task cost at 10,000 over that at 100
 MAX_BUILD_SECONDS = 1.0  # building a 10,000-task flow
 MAX_BIG_MAP_RSS_MIB = 1024.0  # map at 100,000
 
+# Executors (`--executor`) and the targets of the executors issue (`--scale`).
+EXECUTORS = ("local", "threads", "processes", "sync", "dask")
+MILLION = 1_000_000
+MAX_MILLION_SECONDS = 60.0  # map over 1,000,000 on LocalExecutor
+MAX_MILLION_RSS_MIB = 4096.0
+MAX_KIB_PER_CHILD = 2.0  # peak RSS per mapped child at 1,000,000
+MAX_MAP2_SECONDS = {"local": 30.0, "threads": 60.0}  # map2 over 100,000
+MAX_DASK_MAP_SECONDS = 120.0  # map over 100,000 on DaskExecutor, 2-worker LocalCluster
+MAX_THREADS_RATIO = 2.0  # LocalDaskExecutor(threads) per-task cost over LocalExecutor's, N=10,000
+
 
 # ---------------------------------------------------------------------------------------------
 # Child side: build one flow, run it, measure.
@@ -145,17 +155,44 @@ def _stop_profile(profiler: Any, profile_path: str | None, phase: str) -> None:
         profiler.dump_stats(f"{profile_path}.{phase}")
 
 
-def run_child(workload: str, size: int, result_path: str, profile_path: str | None) -> None:
+def _executor(name: str) -> tuple[Any, Any]:
+    """The executor for ``--executor NAME``, and what to close after the run (a cluster)."""
+    if name == "local":
+        from prefect.executors import LocalExecutor
+
+        return LocalExecutor(), None
+    if name in ("threads", "processes", "sync"):
+        from prefect.executors import LocalDaskExecutor
+
+        return LocalDaskExecutor(scheduler=name), None
+    if name == "dask":
+        from distributed import LocalCluster
+
+        from prefect.executors import DaskExecutor
+
+        # Started before the timing: the figures are about running tasks, not starting Dask.
+        cluster = LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+        )
+        return DaskExecutor(address=cluster.scheduler_address), cluster
+    raise SystemExit(f"unknown executor {name!r}; choose from {', '.join(EXECUTORS)}")
+
+
+def run_child(
+    workload: str, size: int, result_path: str, profile_path: str | None, executor_name: str
+) -> None:
     """Build and run one workload; write the measurements as JSON to ``result_path``."""
     import logging
 
     import prefect
 
+    executor, cluster = _executor(executor_name)
+
     rss_after_import = _peak_rss_mib()
     # The first flow pays one-time costs (modules imported on first use, the config loaded);
     # leave them out of the figures so per-task costs at N=100 and N=10,000 compare.
     start = time.perf_counter()
-    _build("chain", 1)[0].run()
+    _build("chain", 1)[0].run(executor=executor)
     warmup_seconds = time.perf_counter() - start
 
     profiler = _start_profile(profile_path)
@@ -166,10 +203,12 @@ def run_child(workload: str, size: int, result_path: str, profile_path: str | No
 
     profiler = _start_profile(profile_path)
     start, start_cpu = time.perf_counter(), time.process_time()
-    state = flow.run()
+    state = flow.run(executor=executor)
     run_seconds = time.perf_counter() - start
     run_cpu_seconds = time.process_time() - start_cpu
     _stop_profile(profiler, profile_path, "run")
+    if cluster is not None:
+        cluster.close()
 
     runs, not_successful = _count_task_runs(state)
     task_state = state.result.get(last) if isinstance(state.result, dict) else None
@@ -190,6 +229,7 @@ def run_child(workload: str, size: int, result_path: str, profile_path: str | No
         "flow_success": type(state).__name__ == "Success",
         "result_ok": value == expected,
         "logging_info": logging.getLogger("prefect").isEnabledFor(logging.INFO),
+        "executor": executor_name,
         "prefect_file": prefect.__file__,
     }
     with open(result_path, "w", encoding="utf-8") as handle:
@@ -209,6 +249,7 @@ class Measurement:
     log_lines: int = 0
     wall_seconds: float = 0.0
     error: str = ""
+    executor: str = "local"
 
     @property
     def us_per_task(self) -> float | None:
@@ -224,12 +265,17 @@ class Measurement:
 
 
 def measure(
-    workload: str, size: int, timeout: float, profile_path: str | None = None
+    workload: str,
+    size: int,
+    timeout: float,
+    profile_path: str | None = None,
+    executor: str = "local",
 ) -> Measurement:
     with tempfile.TemporaryDirectory(prefix="bench-engine-") as tmp:
         result_path = os.path.join(tmp, "result.json")
         log_path = os.path.join(tmp, "output.log")
         command = [sys.executable, __file__, "--child", workload, str(size), result_path]
+        command += ["--child-executor", executor]
         if profile_path:
             command += ["--child-profile", profile_path]
         start = time.perf_counter()
@@ -240,7 +286,12 @@ def measure(
                 )
             except subprocess.TimeoutExpired:
                 return Measurement(
-                    workload, size, "TIMEOUT", {}, wall_seconds=time.perf_counter() - start
+                    workload,
+                    size,
+                    "TIMEOUT",
+                    {},
+                    wall_seconds=time.perf_counter() - start,
+                    executor=executor,
                 )
         wall = time.perf_counter() - start
         with open(log_path, "rb") as log:
@@ -250,7 +301,14 @@ def measure(
                 log.seek(max(0, os.path.getsize(log_path) - 2000))
                 tail = log.read().decode("utf-8", "replace")
             return Measurement(
-                workload, size, "ERROR", {}, log_lines, wall, f"exit {completed.returncode}\n{tail}"
+                workload,
+                size,
+                "ERROR",
+                {},
+                log_lines,
+                wall,
+                f"exit {completed.returncode}\n{tail}",
+                executor,
             )
         with open(result_path, encoding="utf-8") as handle:
             data = json.load(handle)
@@ -262,14 +320,14 @@ def measure(
             f"final state {data['final_state']}, result ok: {data['result_ok']}, "
             f"task runs not successful: {data['not_successful']}"
         )
-    return Measurement(workload, size, status, data, log_lines, wall, error)
+    return Measurement(workload, size, status, data, log_lines, wall, error, executor)
 
 
 def table(measurements: list[Measurement]) -> str:
     lines = [
-        "| workload | N | task runs | build (s) | run (s) | µs per task | CPU µs per task "
-        "| peak RSS (MiB) | log lines |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| executor | workload | N | task runs | build (s) | run (s) | µs per task "
+        "| CPU µs per task | peak RSS (MiB) | log lines |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for m in measurements:
         if m.status in ("ok", "WRONG"):
@@ -277,21 +335,87 @@ def table(measurements: list[Measurement]) -> str:
             runs = max(1, d["task_runs"])
             note = "" if m.status == "ok" else " (WRONG)"
             lines.append(
-                f"| {m.workload}{note} | {m.size:,} | {runs:,} "
+                f"| {m.executor} | {m.workload}{note} | {m.size:,} | {runs:,} "
                 f"| {d['build_seconds']:.3f} | {d['run_seconds']:.2f} "
                 f"| {d['run_seconds'] / runs * 1e6:,.0f} | {d['run_cpu_seconds'] / runs * 1e6:,.0f} "
                 f"| {d['peak_rss_mib']:.0f} | {m.log_lines:,} |"
             )
         else:
             lines.append(
-                f"| {m.workload} | {m.size:,} | | | {m.status} after {m.wall_seconds:.1f} s "
-                f"| | | | {m.log_lines:,} |"
+                f"| {m.executor} | {m.workload} | {m.size:,} | | | {m.status} after "
+                f"{m.wall_seconds:.1f} s | | | | {m.log_lines:,} |"
             )
     return "\n".join(lines)
 
 
 def check_targets(measurements: list[Measurement]) -> list[tuple[str, str, str]]:
-    """(target, PASS/FAIL/n/a, detail) for each target of the engine issue."""
+    """(target, PASS/FAIL, detail) for each target of the engine issue (LocalExecutor runs)
+    and of the executors issue."""
+    checks = _engine_targets([m for m in measurements if m.executor == "local"])
+    return checks + _executor_targets(measurements)
+
+
+def _executor_targets(measurements: list[Measurement]) -> list[tuple[str, str, str]]:
+    by_key = {(m.executor, m.workload, m.size): m for m in measurements}
+    checks: list[tuple[str, str, str]] = []
+
+    def verdict(ok: bool) -> str:
+        return "PASS" if ok else "FAIL"
+
+    def run_seconds(m: Measurement) -> float:
+        return float(m.data["run_seconds"])
+
+    million = by_key.get(("local", "map", MILLION))
+    if million is not None:
+        name = f"local map N={MILLION:,}: < {MAX_MILLION_SECONDS:.0f} s"
+        if million.status != "ok":
+            checks.append((name, "FAIL", million.status))
+        else:
+            seconds, rss = run_seconds(million), million.data["peak_rss_mib"]
+            per_child = (rss - million.data["rss_after_import_mib"]) * 1024 / MILLION
+            checks.append((name, verdict(seconds < MAX_MILLION_SECONDS), f"{seconds:.1f} s"))
+            checks.append(
+                (
+                    f"local map N={MILLION:,}: peak RSS < {MAX_MILLION_RSS_MIB:.0f} MiB",
+                    verdict(rss < MAX_MILLION_RSS_MIB),
+                    f"{rss:.0f} MiB",
+                )
+            )
+            checks.append(
+                (
+                    f"local map N={MILLION:,}: <= {MAX_KIB_PER_CHILD} KiB peak RSS per child",
+                    verdict(per_child <= MAX_KIB_PER_CHILD),
+                    f"{per_child:.2f} KiB",
+                )
+            )
+    for executor, limit in MAX_MAP2_SECONDS.items():
+        m = by_key.get((executor, "map2", BIG_MAP_SIZE))
+        if m is not None:
+            name = f"{executor} map2 N={BIG_MAP_SIZE:,}: < {limit:.0f} s"
+            ok = m.status == "ok"
+            detail = f"{run_seconds(m):.1f} s" if ok else m.status
+            checks.append((name, verdict(ok and run_seconds(m) < limit), detail))
+    m = by_key.get(("dask", "map", BIG_MAP_SIZE))
+    if m is not None:
+        name = f"dask map N={BIG_MAP_SIZE:,}: < {MAX_DASK_MAP_SECONDS:.0f} s"
+        ok = m.status == "ok"
+        detail = f"{run_seconds(m):.1f} s" if ok else m.status
+        checks.append((name, verdict(ok and run_seconds(m) < MAX_DASK_MAP_SECONDS), detail))
+    for workload in WORKLOADS:
+        local = by_key.get(("local", workload, 10_000))
+        threads = by_key.get(("threads", workload, 10_000))
+        if local is None or threads is None:
+            continue
+        name = f"threads {workload} N=10,000: per-task <= {MAX_THREADS_RATIO:.0f}x local"
+        if local.status != "ok" or threads.status != "ok":
+            checks.append((name, "FAIL", f"local {local.status}, threads {threads.status}"))
+            continue
+        ratio = (threads.us_per_task or 0.0) / (local.us_per_task or 1.0)
+        checks.append((name, verdict(ratio <= MAX_THREADS_RATIO), f"{ratio:.2f}x"))
+    return checks
+
+
+def _engine_targets(measurements: list[Measurement]) -> list[tuple[str, str, str]]:
     by_key = {(m.workload, m.size): m for m in measurements}
     workloads = list(dict.fromkeys(m.workload for m in measurements))
     checks: list[tuple[str, str, str]] = []
@@ -386,6 +510,20 @@ def main(argv: list[str] | None = None) -> int:
         "--big", action="store_true", help=f"also run map at N={BIG_MAP_SIZE:,} (slow)"
     )
     parser.add_argument(
+        "--executor",
+        type=_csv,
+        default=["local"],
+        help="comma-separated, from local (default), threads/processes/sync "
+        "(LocalDaskExecutor), dask (DaskExecutor on a 2-worker LocalCluster)",
+    )
+    parser.add_argument("--child-executor", default="local", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--scale",
+        action="store_true",
+        help=f"also the big maps of the executors issue: map at N={MILLION:,} and map2 at "
+        f"N={BIG_MAP_SIZE:,} (map at N={BIG_MAP_SIZE:,} on dask)",
+    )
+    parser.add_argument(
         "--timeout", type=float, default=300.0, help="seconds per workload (default 300)"
     )
     parser.add_argument(
@@ -409,7 +547,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.child:
         workload, size, result_path = args.child
-        run_child(workload, int(size), result_path, args.child_profile)
+        run_child(workload, int(size), result_path, args.child_profile, args.child_executor)
         return 0
 
     unknown = [w for w in args.workloads if w not in WORKLOADS]
@@ -417,22 +555,44 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(
             f"unknown workload(s) {', '.join(unknown)}; choose from {', '.join(WORKLOADS)}"
         )
-    runs = [(w, n) for n in args.sizes for w in args.workloads]
-    if args.big and ("map", BIG_MAP_SIZE) not in runs:
-        runs.append(("map", BIG_MAP_SIZE))
+    unknown = [e for e in args.executor if e not in EXECUTORS]
+    if unknown:
+        parser.error(
+            f"unknown executor(s) {', '.join(unknown)}; choose from {', '.join(EXECUTORS)}"
+        )
+    runs = []
+    for executor in args.executor:
+        executor_runs = [(w, n) for n in args.sizes for w in args.workloads]
+        if args.big and ("map", BIG_MAP_SIZE) not in executor_runs:
+            executor_runs.append(("map", BIG_MAP_SIZE))
+        if args.scale:
+            big_runs = (
+                [("map", BIG_MAP_SIZE)]
+                if executor == "dask"
+                else [("map", MILLION), ("map2", BIG_MAP_SIZE)]
+            )
+            executor_runs += [run for run in big_runs if run not in executor_runs]
+        runs += [(executor, w, n) for w, n in executor_runs]
 
     measurements = []
     with tempfile.TemporaryDirectory(prefix="bench-engine-profiles-") as profiles:
-        for workload, size in runs:
+        for executor, workload, size in runs:
             profile_path = (
-                os.path.join(profiles, f"{workload}-{size}.prof") if args.profile else None
+                os.path.join(profiles, f"{executor}-{workload}-{size}.prof")
+                if args.profile
+                else None
             )
-            print(f"running {workload} N={size:,} ...", end=" ", file=sys.stderr, flush=True)
-            m = measure(workload, size, args.timeout, profile_path)
+            print(
+                f"running {workload} N={size:,} on {executor} ...",
+                end=" ",
+                file=sys.stderr,
+                flush=True,
+            )
+            m = measure(workload, size, args.timeout, profile_path, executor)
             for _ in range(args.repeat - 1):
                 if m.status != "ok":
                     break
-                again = measure(workload, size, args.timeout)
+                again = measure(workload, size, args.timeout, executor=executor)
                 if again.status != "ok" or again.data["run_seconds"] < m.data["run_seconds"]:
                     m = again
             measurements.append(m)
@@ -456,7 +616,8 @@ def main(argv: list[str] | None = None) -> int:
         first = ok[0].data
         warmups = [m.data["warmup_seconds"] for m in ok]
         print(
-            f"\nPython {sys.version.split()[0]}, LocalExecutor, logging at INFO: "
+            f"\nPython {sys.version.split()[0]}, executors {', '.join(args.executor)}, "
+            f"logging at INFO: "
             f"{all(m.data['logging_info'] for m in ok)}; "
             f"peak RSS after `import prefect` alone: ~{first['rss_after_import_mib']:.0f} MiB; "
             f"not timed: a first one-task flow (build and run, lazy imports included) in each "

@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 import dask
 from dask.callbacks import Callback
+from dask.delayed import Delayed
 
 import prefect
+from prefect.executors import _batching
 from prefect.executors.base import Executor
 
 if TYPE_CHECKING:
-    from dask.delayed import Delayed
     from distributed import Future
 
 __all__ = ["DaskExecutor", "LocalDaskExecutor", "PrefectCallback"]
@@ -123,13 +124,30 @@ _SCHEDULERS = {
 }
 
 
+class _Submitted(Delayed):
+    """What `LocalDaskExecutor.submit` returns: a `Delayed` named after the task, standing for
+    a call the executor runs (in a batch) at the next `wait`."""
+
+    __slots__ = ()
+
+
+def _is_submitted(obj: Any) -> bool:
+    return type(obj) is _Submitted
+
+
+def _run_local_batch(batch: _batching.Batch, upstream: list[dict[str, Any]]) -> dict[str, Any]:
+    return _batching.run_batch(batch, upstream, _is_submitted)
+
+
 class LocalDaskExecutor(Executor):
     """Runs task runs in parallel on Dask's local schedulers, in this process's threads or in
     a pool of worker processes.
 
-    Submitting builds `dask.delayed` calls; `wait` computes what it is given (and every
-    submission before it that it depends on) on the chosen scheduler. Results already
-    computed are reused, never recomputed.
+    `submit` records the call and returns a `Delayed` whose key starts with the task name;
+    `wait` runs every call recorded so far, in batches: consecutive calls grouped into Dask
+    tasks (several per worker), each batch after the batches it depends on, so that
+    independent task runs (mapped children, say) run in parallel while Dask schedules a few
+    hundred tasks rather than one per task run. Results are kept: no call runs twice.
 
     Args:
         scheduler: `"threads"` (default), `"processes"` or `"sync"` (one thread, for
@@ -151,20 +169,26 @@ class LocalDaskExecutor(Executor):
         self.dask_config = kwargs
         self.callback = PrefectCallback()
         self._pool: Any = None
+        self._pending: list[_batching.Call] = []
+        self._results: dict[str, Any] = {}
         super().__init__()
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        state["_pool"] = None
-        state["callback"] = None
+        state.update(_pool=None, callback=None, _pending=[], _results={})
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self.callback = PrefectCallback()
 
+    def _workers(self) -> int:
+        import os
+
+        return int(self.dask_config.get("num_workers") or os.cpu_count() or 1)
+
     def _make_pool(self) -> Any:
-        num_workers = self.dask_config.get("num_workers")
+        num_workers = self._workers()
         if self.scheduler == "threads":
             from concurrent.futures import ThreadPoolExecutor
 
@@ -188,6 +212,7 @@ class LocalDaskExecutor(Executor):
             None
         """
         self.callback = PrefectCallback()
+        self._pending, self._results = [], {}
         self._pool = self._make_pool()
         try:
             yield
@@ -195,12 +220,12 @@ class LocalDaskExecutor(Executor):
             pool, self._pool = self._pool, None
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
-            self.callback = PrefectCallback()
+            self._pending, self._results = [], {}
 
     def submit(
         self, fn: Callable, *args: Any, extra_context: dict | None = None, **kwargs: Any
     ) -> Delayed:
-        """Submit `fn(*args, **kwargs)` as a `dask.delayed` call named after the task.
+        """Record `fn(*args, **kwargs)`, to run at the next `wait`.
 
         Args:
             fn: the function to run
@@ -209,38 +234,69 @@ class LocalDaskExecutor(Executor):
             **kwargs: its keyword arguments (may hold earlier submissions)
 
         Returns:
-            a `Delayed` for the result
+            a `Delayed` for the result (computing it on its own waits on this executor)
         """
         if self.scheduler == "processes":
             task_name = (extra_context or {}).get("task_name")
             fn = _PicklableResult(fn, task_name, "LocalDaskExecutor(scheduler='processes')")
-        key = _task_key(extra_context)
-        if key is not None:
-            kwargs["dask_key_name"] = key
-        return dask.delayed(fn, pure=False)(*args, **kwargs)  # type: ignore[no-any-return]
+        key = _task_key(extra_context) or f"{getattr(fn, '__name__', 'call')}-{uuid.uuid4().hex}"
+        dependencies: list[str] = []
+        _batching.references(args, _is_submitted, dependencies)
+        _batching.references(kwargs, _is_submitted, dependencies)
+        self._pending.append(_batching.Call(key, fn, args, kwargs, dependencies))
+        return _Submitted(key, {key: (_wait_for_key, self, key)})
 
     def wait(self, futures: Any) -> Any:
-        """Compute the submissions in `futures` (nested in lists, tuples, sets or dict values)
-        and return the same structure with their results.
+        """Run every call submitted so far, then return `futures` (one, or nested in lists,
+        tuples, sets or dict values) with each replaced by its result.
 
         Args:
-            futures: a `Delayed`, a structure holding some, or plain values
+            futures: a `Delayed` from `submit`, a structure holding some, or plain values
 
         Returns:
-            the structure with each `Delayed` replaced by its result
+            the structure with each of them replaced by its result
+
+        Raises:
+            Exception: what a call raised, when `futures` holds its `Delayed`
         """
-        options = dict(self.dask_config)
+        if self._pending:
+            self._run_pending()
+        return _batching.resolve(futures, _is_submitted, self._results)
+
+    def _run_pending(self) -> None:
+        calls, self._pending = self._pending, []
+        results = self._results
+        plan = _batching.plan_batches(calls, self._workers(), _batch_key)
+        graph: dict[str, Any] = {}
+        for key, chunk, needs in plan:
+            known = {}
+            for call in chunk:
+                for dependency in call.dependencies:
+                    if dependency in results:
+                        known[dependency] = results[dependency]
+            graph[key] = (_run_local_batch, _batching.Batch(chunk, known), needs)
+        options = {k: v for k, v in self.dask_config.items() if k != "num_workers"}
+        if self.scheduler == "synchronous":
+            from dask.local import get_sync as get
+        elif self.scheduler == "processes":
+            from dask.multiprocessing import get  # type: ignore[assignment]
+        else:
+            from dask.threaded import get  # type: ignore[assignment]
         if self._pool is not None:
-            options.pop("num_workers", None)  # the pool has its size
             options["pool"] = self._pool
-        (result,) = dask.compute(
-            futures,
-            scheduler=self.scheduler,
-            callbacks=[self.callback._callback],
-            optimize_graph=False,
-            **options,
-        )
-        return result
+        elif self.scheduler != "synchronous":
+            options["num_workers"] = self._workers()
+        batch_keys = [key for key, _, _ in plan]
+        for batch_results in get(graph, batch_keys, **options):
+            results.update(batch_results)
+
+
+def _batch_key(call: _batching.Call) -> str:
+    return f"{call.key}-batch"
+
+
+def _wait_for_key(executor: LocalDaskExecutor, key: str) -> Any:
+    return executor.wait(_Submitted(key, {}))
 
 
 # --- DaskExecutor ----------------------------------------------------------------------------

@@ -1,0 +1,155 @@
+"""Submitted calls grouped into batches: how the Dask executors keep one `submit` per task run
+(the 1.x executor contract) while Dask sees a few larger tasks.
+
+A submission is recorded as a `Call`: the function, its arguments (which may hold the futures of
+earlier submissions, nested in lists, tuples, sets and dict values) and the keys of the calls it
+depends on. `plan_batches` cuts the calls waiting to run, in submission order (a topological
+order), into consecutive batches; each batch runs its calls one after another in one Dask task
+(`run_batch`), after the batches holding what they depend on.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from typing import Any
+
+# Batches are cut so that each worker gets several; none holds more calls than this.
+MAX_BATCH = 1_000
+BATCHES_PER_WORKER = 4
+
+
+class Raised:
+    """The outcome of a call that raised: dependents raise it too, as `wait` does."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+class Call:
+    """One submission: `fn(*args, **kwargs)`, known by `key`, waiting on `dependencies`."""
+
+    __slots__ = ("key", "fn", "args", "kwargs", "dependencies")
+
+    def __init__(
+        self, key: str, fn: Callable, args: tuple, kwargs: dict, dependencies: list[str]
+    ) -> None:
+        self.key = key
+        self.fn = fn
+        self.args = args
+        self.kwargs = kwargs
+        self.dependencies = dependencies
+
+
+class Batch:
+    """Calls run in order in one Dask task; `known` holds the results of calls computed
+    before (by earlier `wait`s) that they use. Opaque to Dask (not a tuple or list)."""
+
+    __slots__ = ("calls", "known")
+
+    def __init__(self, calls: list[Call], known: dict[str, Any]) -> None:
+        self.calls = calls
+        self.known = known
+
+
+_CONTAINERS = (dict, list, tuple, set, frozenset)
+
+
+def references(obj: Any, is_future: Callable[[Any], bool], found: list[str]) -> None:
+    """Append to `found` the keys of the futures in `obj` (itself, or nested in plain lists,
+    tuples, sets and dict values; other objects are not looked into)."""
+    if is_future(obj):
+        found.append(obj.key)
+        return
+    kind = type(obj)
+    if kind is dict:
+        items: Iterable[Any] = obj.values()
+    elif kind in _CONTAINERS:
+        items = obj
+    else:
+        return
+    for item in items:
+        if is_future(item):
+            found.append(item.key)
+        elif type(item) in _CONTAINERS:
+            references(item, is_future, found)
+
+
+def resolve(obj: Any, is_future: Callable[[Any], bool], results: dict[str, Any]) -> Any:
+    """`obj` with each future replaced by its result (containers holding none are returned as
+    they are). A result that is `Raised` raises its error."""
+    if is_future(obj):
+        value = results[obj.key]
+        if type(value) is Raised:
+            raise value.error
+        return value
+    kind = type(obj)
+    if kind is dict:
+        changed: dict | None = None
+        for key, item in obj.items():
+            if is_future(item) or type(item) in _CONTAINERS:
+                new = resolve(item, is_future, results)
+                if new is not item:
+                    if changed is None:
+                        changed = dict(obj)
+                    changed[key] = new
+        return obj if changed is None else changed
+    if kind in _CONTAINERS:
+        items = list(obj)
+        replaced = False
+        for index, item in enumerate(items):
+            if is_future(item) or type(item) in _CONTAINERS:
+                new = resolve(item, is_future, results)
+                if new is not item:
+                    items[index] = new
+                    replaced = True
+        return kind(items) if replaced else obj
+    return obj
+
+
+def plan_batches(
+    calls: list[Call], workers: int, batch_key: Callable[[Call], str]
+) -> list[tuple[str, list[Call], list[str]]]:
+    """Cut `calls` (in submission order) into consecutive batches: `(batch key, calls, keys
+    of the earlier batches they depend on)`. Independent calls end up in different batches
+    that can run in parallel; a chain runs batch after batch."""
+    if not calls:
+        return []
+    size = max(1, min(MAX_BATCH, math.ceil(len(calls) / max(1, workers * BATCHES_PER_WORKER))))
+    batch_of: dict[str, str] = {}
+    plan: list[tuple[str, list[Call], list[str]]] = []
+    for start in range(0, len(calls), size):
+        chunk = calls[start : start + size]
+        key = batch_key(chunk[0])
+        needs: dict[str, None] = {}
+        for call in chunk:
+            for dependency in call.dependencies:
+                other = batch_of.get(dependency)
+                if other is not None and other != key:
+                    needs[other] = None
+        for call in chunk:
+            batch_of[call.key] = key
+        plan.append((key, chunk, list(needs)))
+    return plan
+
+
+def run_batch(
+    batch: Batch, upstream: list[dict[str, Any]], is_future: Callable[[Any], bool]
+) -> dict[str, Any]:
+    """Run a batch's calls in order; return `{call key: result}` (a `Raised` for a call that
+    raised). `upstream` holds the results of the batches it depends on."""
+    known = dict(batch.known)
+    for results in upstream:
+        known.update(results)
+    own: dict[str, Any] = {}
+    for call in batch.calls:
+        try:
+            args = resolve(call.args, is_future, known)
+            kwargs = resolve(call.kwargs, is_future, known)
+            result = call.fn(*args, **kwargs)
+        except Exception as exc:
+            result = Raised(exc)
+        known[call.key] = own[call.key] = result
+    return own

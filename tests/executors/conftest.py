@@ -53,8 +53,6 @@ EXECUTORS = [
     pytest.param("cluster", id="DaskExecutor", marks=pytest.mark.integration),
 ]
 
-# Executors running task runs in other processes (so in-memory side effects are not seen).
-PROCESS_EXECUTORS = {"processes", "cluster"}
 
 
 @pytest.fixture(params=EXECUTORS)

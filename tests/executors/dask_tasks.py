@@ -118,7 +118,7 @@ def flaky() -> int:
 
 @task(timeout=1)
 def slow() -> str:
-    time.sleep(5)
+    time.sleep(30)
     return "too late"
 
 

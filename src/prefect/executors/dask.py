@@ -375,12 +375,19 @@ class DaskExecutor(Executor):
         self.performance_report_path = performance_report_path
         self.client: Any = None
         self._watcher: Any = None
+        self._reset_batches()
         super().__init__()
+
+    def _reset_batches(self) -> None:
+        self._buffer: list[_batching.Call] = []  # mapped children not yet sent
+        self._buffer_options: dict[str, Any] = {}
+        self._batch_of: dict[str, str] = {}  # child key -> its batch's key
+        self._batches: dict[str, Any] = {}  # batch key -> the batch's future
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        state["client"] = None
-        state["_watcher"] = None
+        state.update(client=None, _watcher=None, _buffer=[], _batch_of={}, _batches={})
+        state["_buffer_options"] = {}
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -441,8 +448,11 @@ class DaskExecutor(Executor):
                     f"Could not connect to the Dask scheduler at {address!r} within "
                     f"{client_kwargs['timeout']} s: {exc}"
                 ) from exc
+            self._reset_batches()
             stack.callback(self._forget_client)
             if self.performance_report_path:
+                # The report finds the client as the current one (ours is not the default).
+                stack.enter_context(self.client.as_current())
                 stack.enter_context(performance_report(filename=self.performance_report_path))
             watch = self.watch_worker_status
             if watch or (watch is None and local):
@@ -452,6 +462,7 @@ class DaskExecutor(Executor):
 
     def _forget_client(self) -> None:
         self.client = None
+        self._reset_batches()
 
     # Workers joining and leaving -------------------------------------------------------------
 
@@ -501,6 +512,10 @@ class DaskExecutor(Executor):
         """Submit `fn(*args, **kwargs)` to the cluster, under a key named after the task and
         with the worker resources its `dask-resource:` tags ask for.
 
+        The children of a mapped task are sent in batches (one Dask task runs many children;
+        a plain future costs the scheduler milliseconds): for them this returns a placeholder
+        with the child's key, which later submissions and `wait` accept like a future.
+
         Args:
             fn: the function to run
             *args: its positional arguments (may hold futures of earlier submissions)
@@ -508,7 +523,7 @@ class DaskExecutor(Executor):
             **kwargs: its keyword arguments (may hold futures)
 
         Returns:
-            a `distributed.Future`
+            a `distributed.Future` (or a placeholder for a mapped child)
 
         Raises:
             RuntimeError: outside `start()`
@@ -519,14 +534,57 @@ class DaskExecutor(Executor):
             )
         task_name = (extra_context or {}).get("task_name")
         options: dict[str, Any] = {"pure": False}
-        key = _task_key(extra_context)
-        if key is not None:
-            options["key"] = key
         resources = _resources(extra_context)
         if resources:
             options["resources"] = resources
         wrapped = _PicklableResult(fn, task_name, "DaskExecutor")
-        return self.client.submit(wrapped, *args, **options, **kwargs)
+        key = _task_key(extra_context)
+        dependencies: list[str] = []
+        _batching.references(args, _is_batched, dependencies)
+        _batching.references(kwargs, _is_batched, dependencies)
+        if key is not None and (extra_context or {}).get("task_index") is not None:
+            if self._buffer and self._buffer_options != options:
+                self._send_buffer()
+            self._buffer_options = options
+            self._buffer.append(_batching.Call(key, wrapped, args, kwargs, dependencies))
+            if len(self._buffer) >= _DASK_BATCH:
+                self._send_buffer()
+            return _Batched(key)  # type: ignore[return-value]
+        if key is not None:
+            options["key"] = key
+        if not dependencies:
+            return self.client.submit(wrapped, *args, **options, **kwargs)
+        # Placeholders of mapped children: their batches' futures go along, resolved there.
+        self._send_buffer_if_needed(dependencies)
+        batches = {b: self._batches[b] for b in {self._batch_of[d] for d in dependencies}}
+        return self.client.submit(_call_with_batches, wrapped, args, kwargs, batches, **options)
+
+    def _send_buffer_if_needed(self, dependencies: list[str]) -> None:
+        if any(d not in self._batch_of for d in dependencies):
+            self._send_buffer()
+
+    def _send_buffer(self) -> None:
+        calls, self._buffer = self._buffer, []
+        if not calls:
+            return
+        batch_key = f"{calls[0].key}-batch"
+        needs: set[str] = set()
+        for call in calls:
+            for dependency in call.dependencies:
+                other = self._batch_of.get(dependency)
+                if other is not None:
+                    needs.add(other)
+        upstream = {b: self._batches[b] for b in needs}
+        future = self.client.submit(
+            _run_dask_batch,
+            _batching.Batch(calls, {}),
+            upstream,
+            key=batch_key,
+            **self._buffer_options,
+        )
+        self._batches[batch_key] = future
+        for call in calls:
+            self._batch_of[call.key] = batch_key
 
     def wait(self, futures: Any) -> Any:
         """Gather the results of the futures in `futures` (nested in lists, tuples, sets or
@@ -537,12 +595,66 @@ class DaskExecutor(Executor):
 
         Returns:
             the structure with each future replaced by its result
+
+        Raises:
+            Exception: what a task raised, when `futures` holds its future
         """
         if self.client is None:
             raise RuntimeError(
                 "This DaskExecutor has not been started: use `with executor.start():`."
             )
+        self._send_buffer()
+        wanted: list[str] = []
+        _batching.references(futures, _is_batched, wanted)
+        if wanted:
+            keys = {self._batch_of[child] for child in wanted}
+            gathered = self.client.gather({k: self._batches[k] for k in keys})
+            results: dict[str, Any] = {}
+            for batch_results in gathered.values():
+                results.update(batch_results)
+            futures = _batching.resolve(futures, _is_batched, results)
         return self.client.gather(futures)
+
+
+# Mapped children per Dask task on a `DaskExecutor`.
+_DASK_BATCH = 200
+
+
+class _Batched:
+    """A mapped child sent (or about to be sent) to the cluster inside a batch."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def __repr__(self) -> str:
+        return f"<batched task run {self.key}>"
+
+
+def _is_batched(obj: Any) -> bool:
+    return type(obj) is _Batched
+
+
+def _batch_results(batches: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    known: dict[str, Any] = {}
+    for results in batches.values():
+        known.update(results)
+    return known
+
+
+def _run_dask_batch(batch: _batching.Batch, upstream: dict[str, dict[str, Any]]) -> dict:
+    return _batching.run_batch(batch, list(upstream.values()), _is_batched)
+
+
+def _call_with_batches(
+    fn: Callable, args: tuple, kwargs: dict, batches: dict[str, dict[str, Any]]
+) -> Any:
+    known = _batch_results(batches)
+    return fn(
+        *_batching.resolve(args, _is_batched, known),
+        **_batching.resolve(kwargs, _is_batched, known),
+    )
 
 
 def _is_local_cluster(cluster_class: Any) -> bool:

@@ -188,25 +188,27 @@ class LocalDaskExecutor(Executor):
         return int(self.dask_config.get("num_workers") or os.cpu_count() or 1)
 
     def _make_pool(self) -> Any:
+        # `multiprocessing` pools: their threads are daemons and their processes can be
+        # terminated, so an interrupted run ends at once instead of waiting for running tasks.
         num_workers = self._workers()
         if self.scheduler == "threads":
-            from concurrent.futures import ThreadPoolExecutor
+            from multiprocessing.pool import ThreadPool
 
-            return ThreadPoolExecutor(num_workers, thread_name_prefix="prefect-dask")
+            return ThreadPool(num_workers)
         if self.scheduler == "processes":
             import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
 
             context = multiprocessing.get_context(
                 dask.config.get("multiprocessing.context", "spawn")
             )
-            return ProcessPoolExecutor(num_workers, mp_context=context)
+            return context.Pool(num_workers)
         return None
 
     @contextmanager
     def start(self) -> Iterator[None]:
-        """Create the thread or process pool for the flow run; shut it down afterwards (also
-        on an error or Ctrl-C, cancelling work not yet started).
+        """Create the thread or process pool for the flow run; close it afterwards. On an
+        error or Ctrl-C the pool is terminated: work not started is dropped, worker processes
+        are stopped, and running threads are left to end with the process.
 
         Yields:
             None
@@ -214,12 +216,18 @@ class LocalDaskExecutor(Executor):
         self.callback = PrefectCallback()
         self._pending, self._results = [], {}
         self._pool = self._make_pool()
+        interrupted = True
         try:
             yield
+            interrupted = False
         finally:
             pool, self._pool = self._pool, None
             if pool is not None:
-                pool.shutdown(wait=True, cancel_futures=True)
+                if interrupted:
+                    pool.terminate()
+                else:
+                    pool.close()
+                    pool.join()
             self._pending, self._results = [], {}
 
     def submit(

@@ -5,8 +5,10 @@ Task runs on process-based executors happen in spawned processes, which unpickle
 import what they refer to by module name. The tasks those tests use live in the plain module
 `dask_tasks` next to this file; this directory goes on `sys.path` here, before any cluster or
 process pool is started, and spawned children copy the parent's `sys.path`, so they import
-`dask_tasks` as the parent does. (Test modules themselves are imported by pytest under names
-that child processes cannot import: tasks defined in them only work on thread executors.)
+`dask_tasks` as the parent does. (Test modules are imported by pytest under names that child
+processes cannot import, so what they define at module level cannot be unpickled there.)
+Without this directory on `sys.path`, a run on `LocalDaskExecutor(scheduler="processes")` of
+`dask_tasks.Multiply` fails with `ModuleNotFoundError: No module named 'dask_tasks'`.
 """
 
 from __future__ import annotations
@@ -52,7 +54,6 @@ EXECUTORS = [
     pytest.param("sync", id="LocalDaskExecutor-sync"),
     pytest.param("cluster", id="DaskExecutor", marks=pytest.mark.integration),
 ]
-
 
 
 @pytest.fixture(params=EXECUTORS)

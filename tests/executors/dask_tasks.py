@@ -22,11 +22,6 @@ import prefect
 from prefect import Task, task
 from prefect.triggers import all_finished, any_failed
 
-try:  # the cluster class below needs distributed; the tasks do not
-    from distributed import LocalCluster
-except ImportError:  # pragma: no cover - distributed is a base requirement
-    LocalCluster = object  # type: ignore[assignment,misc]
-
 
 def record_run(label: str | None = None) -> None:
     """Append `<task name>[<map index>]` (or `label`) to the run log, when the run has one."""
@@ -173,23 +168,55 @@ def kill_worker() -> None:
 
 
 @task
-def sleep_forever(marker: str) -> None:
-    """Writes its process id to `marker`, then sleeps (until interrupted)."""
+def rendezvous(index: int, directory: str, expected: int, limit: float) -> int:
+    """Marks child `index` as started in `directory`, then waits (at most `limit` seconds)
+    until `expected` children have started; returns how many it saw. Children running one
+    after another see only themselves and those before them."""
+    folder = Path(directory)
+    (folder / f"{index}.started").touch()
+    deadline = time.monotonic() + limit
+    while True:
+        seen = len(list(folder.glob("*.started")))
+        if seen >= expected or time.monotonic() > deadline:
+            return seen
+        time.sleep(0.02)
+
+
+@task
+def wait_for_interrupt(marker: str) -> None:
+    """Writes its process id to `marker`, then waits two minutes in short sleeps, so that an
+    exception raised in its thread between two of them (as on Ctrl-C) stops it."""
     Path(marker).write_text(str(os.getpid()), encoding="utf-8")
-    time.sleep(120)
+    for _ in range(1200):
+        time.sleep(0.1)
 
 
-class RecordingLocalCluster(LocalCluster):  # type: ignore[misc,valid-type]
-    """A `LocalCluster` remembering its instances and its `adapt` calls (for tests of
-    temporary clusters made by `DaskExecutor` from a class or an import path)."""
+def __getattr__(name: str) -> Any:
+    # `RecordingLocalCluster` is made on first access: worker processes import this module,
+    # and importing `distributed` would add a second to the start of every one of them.
+    if name == "RecordingLocalCluster":
+        cluster_class = globals()[name] = _recording_local_cluster()
+        return cluster_class
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-    instances: list[RecordingLocalCluster] = []
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self.adapt_calls: list[dict[str, Any]] = []
-        super().__init__(*args, **kwargs)
-        RecordingLocalCluster.instances.append(self)
+def _recording_local_cluster() -> type:
+    from distributed import LocalCluster
 
-    def adapt(self, *args: Any, **kwargs: Any) -> Any:
-        self.adapt_calls.append(dict(kwargs))
-        return super().adapt(*args, **kwargs)
+    class RecordingLocalCluster(LocalCluster):  # type: ignore[misc]
+        """A `LocalCluster` remembering its instances and its `adapt` calls (for tests of
+        temporary clusters made by `DaskExecutor` from a class or an import path)."""
+
+        instances: list[RecordingLocalCluster] = []
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            self.adapt_calls: list[dict[str, Any]] = []
+            super().__init__(*args, **kwargs)
+            RecordingLocalCluster.instances.append(self)
+
+        def adapt(self, *args: Any, **kwargs: Any) -> Any:
+            self.adapt_calls.append(dict(kwargs))
+            return super().adapt(*args, **kwargs)
+
+    RecordingLocalCluster.__qualname__ = "RecordingLocalCluster"
+    return RecordingLocalCluster

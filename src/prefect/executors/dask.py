@@ -196,12 +196,15 @@ class LocalDaskExecutor(Executor):
 
             return ThreadPool(num_workers)
         if self.scheduler == "processes":
+            # (A `concurrent.futures` pool here: a worker process that dies breaks it, and
+            # the run fails, where a `multiprocessing` pool would wait forever.)
             import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
 
             context = multiprocessing.get_context(
                 dask.config.get("multiprocessing.context", "spawn")
             )
-            return context.Pool(num_workers)
+            return ProcessPoolExecutor(num_workers, mp_context=context)
         return None
 
     @contextmanager
@@ -223,11 +226,7 @@ class LocalDaskExecutor(Executor):
         finally:
             pool, self._pool = self._pool, None
             if pool is not None:
-                if interrupted:
-                    pool.terminate()
-                else:
-                    pool.close()
-                    pool.join()
+                _close_pool(pool, interrupted)
             self._pending, self._results = [], {}
 
     def submit(
@@ -294,9 +293,28 @@ class LocalDaskExecutor(Executor):
             options["pool"] = self._pool
         elif self.scheduler != "synchronous":
             options["num_workers"] = self._workers()
+        if self.scheduler == "processes":
+            options.setdefault("chunksize", 1)  # batches are chunks already: spread them
         batch_keys = [key for key, _, _ in plan]
         for batch_results in get(graph, batch_keys, **options):
             results.update(batch_results)
+
+
+def _close_pool(pool: Any, interrupted: bool) -> None:
+    """Close a pool after the run; after an error or Ctrl-C, without waiting for running work
+    (worker processes are stopped; threads, daemons, end with the process)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    if isinstance(pool, ProcessPoolExecutor):
+        if interrupted:
+            for process in list((getattr(pool, "_processes", None) or {}).values()):
+                process.terminate()
+        pool.shutdown(wait=not interrupted, cancel_futures=True)
+    elif interrupted:
+        pool.terminate()
+    else:
+        pool.close()
+        pool.join()
 
 
 def _batch_key(call: _batching.Call) -> str:
@@ -391,10 +409,13 @@ class DaskExecutor(Executor):
         self._buffer_options: dict[str, Any] = {}
         self._batch_of: dict[str, str] = {}  # child key -> its batch's key
         self._batches: dict[str, Any] = {}  # batch key -> the batch's future
+        self._children_in_row = 0  # mapped children submitted since the last other call
+        self._threads: int | None = None  # threads of the cluster, asked once per run
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state.update(client=None, _watcher=None, _buffer=[], _batch_of={}, _batches={})
+        state.update(_children_in_row=0, _threads=None)
         state["_buffer_options"] = {}
         return state
 
@@ -459,9 +480,17 @@ class DaskExecutor(Executor):
             self._reset_batches()
             stack.callback(self._forget_client)
             if self.performance_report_path:
-                # The report finds the client as the current one (ours is not the default).
-                stack.enter_context(self.client.as_current())
-                stack.enter_context(performance_report(filename=self.performance_report_path))
+                try:
+                    import bokeh  # noqa: F401 - the report is drawn with it
+                except ImportError:
+                    self.logger.warning(
+                        "No Dask performance report: it needs `bokeh` (pip install bokeh); "
+                        "the flow runs without it."
+                    )
+                else:
+                    # The report finds the client as the current one (ours is not the default).
+                    stack.enter_context(self.client.as_current())
+                    stack.enter_context(performance_report(filename=self.performance_report_path))
             watch = self.watch_worker_status
             if watch or (watch is None and local):
                 self._start_watching()
@@ -555,9 +584,13 @@ class DaskExecutor(Executor):
                 self._send_buffer()
             self._buffer_options = options
             self._buffer.append(_batching.Call(key, wrapped, args, kwargs, dependencies))
-            if len(self._buffer) >= _DASK_BATCH:
+            # The first children of a run of submissions go one by one (a small map runs on
+            # every thread of the cluster); later batches double up to `_DASK_BATCH`.
+            self._children_in_row += 1
+            if len(self._buffer) >= self._batch_size():
                 self._send_buffer()
             return _Batched(key)  # type: ignore[return-value]
+        self._children_in_row = 0
         if key is not None:
             options["key"] = key
         if not dependencies:
@@ -566,6 +599,17 @@ class DaskExecutor(Executor):
         self._send_buffer_if_needed(dependencies)
         batches = {b: self._batches[b] for b in {self._batch_of[d] for d in dependencies}}
         return self.client.submit(_call_with_batches, wrapped, args, kwargs, batches, **options)
+
+    def _batch_size(self) -> int:
+        if self._threads is None:
+            try:
+                self._threads = max(1, sum(self.client.nthreads().values()))
+            except Exception:  # e.g. no worker yet (adaptive): assume a few
+                self._threads = 4
+        extra = self._children_in_row - 2 * self._threads
+        if extra <= 0:
+            return 1
+        return min(_DASK_BATCH, 1 << max(0, extra.bit_length() - 2))
 
     def _send_buffer_if_needed(self, dependencies: list[str]) -> None:
         if any(d not in self._batch_of for d in dependencies):
@@ -612,6 +656,7 @@ class DaskExecutor(Executor):
                 "This DaskExecutor has not been started: use `with executor.start():`."
             )
         self._send_buffer()
+        self._children_in_row = 0
         wanted: list[str] = []
         _batching.references(futures, _is_batched, wanted)
         if wanted:

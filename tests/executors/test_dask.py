@@ -737,6 +737,7 @@ def test_a_task_killing_its_dask_worker_fails_the_run_instead_of_hanging():
 
 KILLED_WORKER_SCRIPT = textwrap.dedent(
     """
+    import signal
     import sys
 
     sys.path.insert(0, {tasks_dir!r})
@@ -782,6 +783,7 @@ def test_a_task_killing_its_worker_process_fails_the_run_of_local_dask_executor(
 
 CTRL_C_SCRIPT = textwrap.dedent(
     """
+    import signal
     import sys
 
     sys.path.insert(0, {tasks_dir!r})
@@ -790,6 +792,9 @@ CTRL_C_SCRIPT = textwrap.dedent(
     from prefect.executors import DaskExecutor, LocalDaskExecutor
 
     if __name__ == "__main__":
+        # As in a terminal, whatever started the tests (a shell's background job ignores
+        # SIGINT, and its children inherit that).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         with Flow("interrupted") as flow:
             dask_tasks.wait_for_interrupt({marker!r})
         kind = sys.argv[1]

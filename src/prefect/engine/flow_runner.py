@@ -313,7 +313,7 @@ class FlowRunner(Runner):
         mapped_children: dict[Task, list] = {}
         upstream_index = flow.all_upstream_edges()
         constants = flow.constants
-        base_context = prefect.context.__dict__.copy()
+        base_context = _TaskContext(prefect.context.__dict__)
         handlers = task_runner_state_handlers or []
         flow_result = flow.result
         task_runner_cls = self.task_runner_cls
@@ -359,7 +359,9 @@ class FlowRunner(Runner):
                     upstream_states.update(_constant_inputs(flow, task))
 
                 own_context = task_contexts.get(task)
-                task_context = {**base_context, **own_context} if own_context else base_context
+                task_context = (
+                    _TaskContext(base_context, **own_context) if own_context else base_context
+                )
 
                 if is_mapped:
                     # A flattened, mapped edge from a mapped task maps over its children's
@@ -405,7 +407,7 @@ class FlowRunner(Runner):
                             current_state = previous[index] if index < len(previous) else None
                         else:
                             current_state = task_state
-                        child_context = dict(task_context, map_index=index)
+                        child_context = _TaskContext(task_context, map_index=index)
                         submitted.append(
                             executor.submit(
                                 run_task,
@@ -492,6 +494,14 @@ class FlowRunner(Runner):
             if new_state is not None:
                 return new_state
         return state
+
+
+class _TaskContext(dict):
+    """The context a task run is submitted with: a plain dict of values, under its own type so
+    that executors looking for futures in a submission's arguments know not to look inside it
+    (contexts never hold futures, and a flow's has dozens of values)."""
+
+    __slots__ = ()
 
 
 def _extra_context(task: Task, context: dict[str, Any]) -> dict[str, Any]:

@@ -955,3 +955,18 @@ def test_without_bokeh_a_performance_report_is_skipped_with_a_warning(
     assert results_of(state.result[incremented]) == [2, 3]
     assert not report.exists()
     assert any("bokeh" in record.getMessage() for record in caplog.records)
+
+
+def test_local_dask_executor_callback_caches_the_results_of_each_batch():
+    executor = LocalDaskExecutor(scheduler="sync")
+    with Flow("cached-batches") as flow:
+        incremented = t.inc.map([1, 2, 3])
+
+    state = flow.run(executor=executor)
+
+    assert state.is_successful(), state.message
+    cached = executor.callback.cache
+    assert cached and all(key.endswith("-batch") for key in cached)
+    states = [s for results in cached.values() for s in results.values()]
+    assert sorted(s.result for s in states if isinstance(s.result, int)) == [2, 3, 4]
+    assert results_of(state.result[incremented]) == [2, 3, 4]

@@ -95,10 +95,9 @@ class _PicklableResult:
 
 
 class PrefectCallback(Callback):
-    """A Dask callback keeping the result of every key computed by a `LocalDaskExecutor`, and
-    putting those results in place of the same keys in later computations: `wait` may be
-    called several times in a flow run (mapped tasks wait for their upstream results), and
-    no task run is ever computed twice."""
+    """The Dask callback of a `LocalDaskExecutor`: `cache` keeps the result of every Dask key
+    computed during the flow run (the executor's batches: `{call key: result}` each), and a
+    later computation that contains a cached key takes the cached result instead."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -295,6 +294,7 @@ class LocalDaskExecutor(Executor):
             options["num_workers"] = self._workers()
         if self.scheduler == "processes":
             options.setdefault("chunksize", 1)  # batches are chunks already: spread them
+        options["callbacks"] = [self.callback._callback]
         batch_keys = [key for key, _, _ in plan]
         for batch_results in get(graph, batch_keys, **options):
             results.update(batch_results)

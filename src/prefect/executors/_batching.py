@@ -135,14 +135,20 @@ def plan_batches(
     return plan
 
 
+def merged(results: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """One `{call key: result}` dict from several (batches' results)."""
+    known: dict[str, Any] = {}
+    for part in results:
+        known.update(part)
+    return known
+
+
 def run_batch(
     batch: Batch, upstream: list[dict[str, Any]], is_future: Callable[[Any], bool]
 ) -> dict[str, Any]:
     """Run a batch's calls in order; return `{call key: result}` (a `Raised` for a call that
     raised). `upstream` holds the results of the batches it depends on."""
-    known = dict(batch.known)
-    for results in upstream:
-        known.update(results)
+    known = merged([batch.known, *upstream])
     own: dict[str, Any] = {}
     for call in batch.calls:
         try:

@@ -662,9 +662,7 @@ class DaskExecutor(Executor):
         if wanted:
             keys = {self._batch_of[child] for child in wanted}
             gathered = self.client.gather({k: self._batches[k] for k in keys})
-            results: dict[str, Any] = {}
-            for batch_results in gathered.values():
-                results.update(batch_results)
+            results = _batching.merged(gathered.values())
             futures = _batching.resolve(futures, _is_batched, results)
         return self.client.gather(futures)
 
@@ -689,13 +687,6 @@ def _is_batched(obj: Any) -> bool:
     return type(obj) is _Batched
 
 
-def _batch_results(batches: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    known: dict[str, Any] = {}
-    for results in batches.values():
-        known.update(results)
-    return known
-
-
 def _run_dask_batch(batch: _batching.Batch, upstream: dict[str, dict[str, Any]]) -> dict:
     return _batching.run_batch(batch, list(upstream.values()), _is_batched)
 
@@ -703,7 +694,7 @@ def _run_dask_batch(batch: _batching.Batch, upstream: dict[str, dict[str, Any]])
 def _call_with_batches(
     fn: Callable, args: tuple, kwargs: dict, batches: dict[str, dict[str, Any]]
 ) -> Any:
-    known = _batch_results(batches)
+    known = _batching.merged(batches.values())
     return fn(
         *_batching.resolve(args, _is_batched, known),
         **_batching.resolve(kwargs, _is_batched, known),

@@ -244,14 +244,17 @@ class PrefectStreamHandler(logging.StreamHandler):
                 self.emit(record)
         return True
 
+    def write_line(self, line: str) -> None:
+        """Write `line` and the terminator, and flush (a stream without `flush` is not)."""
+        stream = self.stream
+        stream.write(line + self.terminator)
+        flush = getattr(stream, "flush", None)
+        if flush is not None:
+            flush()
+
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            message = self.format(record)
-            stream = self.stream
-            stream.write(message + self.terminator)
-            flush = getattr(stream, "flush", None)
-            if flush is not None:
-                flush()
+            self.write_line(self.format(record))
         except RecursionError:  # as the standard handler: never swallow a recursion error
             raise
         except Exception:
@@ -326,11 +329,7 @@ def write_plain_line(logger: logging.Logger, level: int, msg: str, args: tuple) 
         line = lines.pop(0)
         with handler.lock:  # type: ignore[union-attr]
             try:
-                stream = handler.stream
-                stream.write(line + handler.terminator)
-                flush = getattr(stream, "flush", None)
-                if flush is not None:
-                    flush()
+                handler.write_line(line)  # type: ignore[union-attr]
             except RecursionError:
                 raise
             except Exception:

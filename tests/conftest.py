@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+import uuid
+from collections.abc import Iterator
 
 # Before `prefect` is imported anywhere: keep the developer's ~/.prefect out of the tests.
 _SESSION_HOME = tempfile.mkdtemp(prefix="prefect-tests-home-")
@@ -43,3 +45,58 @@ def isolated_prefect(tmp_path, monkeypatch):
         prefect.config.update(config_snapshot)
         prefect.context.clear()
         prefect.context.update(context_snapshot)
+
+
+# A real S3 API for tests: moto's server mode on loopback, started once per test session.
+# `s3_server` gives the endpoint URL, `s3_bucket` a fresh empty bucket; while either is active boto3
+# uses the endpoint (AWS_ENDPOINT_URL) with fake credentials and never probes a metadata address.
+
+_FAKE_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+}
+
+
+@pytest.fixture(scope="session")
+def _moto_endpoint() -> Iterator[str]:
+    try:
+        from moto.server import ThreadedMotoServer
+    except ImportError:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip("moto[server] is not installed (pip install -e '.[dev]')")
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_server(_moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The endpoint URL of a real S3 API; boto3 clients made in the test use it."""
+    for key, value in _FAKE_ENV.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", _moto_endpoint)
+    from prefect.utilities import aws
+
+    # Clients cached by earlier tests may point elsewhere.
+    aws._CACHE.__dict__.pop("clients", None)
+    return _moto_endpoint
+
+
+@pytest.fixture
+def s3_bucket(s3_server: str) -> str:
+    """A new, empty bucket on the moto server; its name is returned."""
+    import boto3
+
+    name = f"test-{uuid.uuid4().hex[:12]}"
+    boto3.client("s3", endpoint_url=s3_server).create_bucket(Bucket=name)
+    return name

@@ -78,7 +78,7 @@ def get_boto_client(
     profile_name = client_kwargs.pop("profile_name", None)
 
     cache: dict = _CACHE.__dict__.setdefault("clients", {})
-    cache_key = (resource, use_session, profile_name, _freeze(client_kwargs))
+    cache_key: tuple | None = (resource, use_session, profile_name, _freeze(client_kwargs))
     try:
         client = cache.get(cache_key)
     except TypeError:  # unhashable argument (e.g. a botocore Config): no caching

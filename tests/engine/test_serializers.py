@@ -202,6 +202,52 @@ def test_pandas_serializer_without_pandas_names_the_extra(monkeypatch):
         PandasSerializer("csv")
 
 
+def test_pandas_serializer_writes_text_only_formats_as_utf8(pd):
+    frame = pd.DataFrame({"a": [1, 2]})
+    encoded = PandasSerializer("html", serialize_kwargs={"index": False}).serialize(frame)
+    assert isinstance(encoded, bytes)
+    assert encoded.decode("utf-8").startswith("<table")
+    assert "<td>2</td>" in encoded.decode("utf-8")
+
+
+def test_pandas_serializer_round_trips_a_binary_format(pd):
+    frame = pd.DataFrame({"a": [1, 2], "b": [0.5, 1.5]})
+    serializer = PandasSerializer(
+        "stata", serialize_kwargs={"write_index": False}, deserialize_kwargs={}
+    )
+    encoded = serializer.serialize(frame)
+    assert encoded[:1] != b"<" and isinstance(encoded, bytes)
+    restored = serializer.deserialize(encoded)
+    assert restored["a"].tolist() == [1, 2] and restored["b"].tolist() == [0.5, 1.5]
+
+
+@pytest.mark.parametrize(
+    ("file_type", "engine"), [("parquet", "pyarrow"), ("feather", "pyarrow"), ("excel", "openpyxl")]
+)
+def test_pandas_serializer_round_trips_engine_formats(pd, file_type, engine):
+    pytest.importorskip(engine)
+    frame = pd.DataFrame({"a": [1, 2, 3], "b": ["x", "y", "z"]})
+    kwargs = {"index": False} if file_type == "excel" else {}
+    serializer = PandasSerializer(file_type, serialize_kwargs=kwargs)
+    pd.testing.assert_frame_equal(serializer.deserialize(serializer.serialize(frame)), frame)
+
+
+def test_pandas_serializer_json_takes_orient_arguments(pd):
+    frame = pd.DataFrame({"a": [1, 2]})
+    serializer = PandasSerializer(
+        "json", serialize_kwargs={"orient": "records"}, deserialize_kwargs={"orient": "records"}
+    )
+    assert serializer.serialize(frame) == b'[{"a":1},{"a":2}]'
+    pd.testing.assert_frame_equal(serializer.deserialize(b'[{"a":1},{"a":2}]'), frame)
+
+
+def test_pandas_serializer_pickles_and_differs_from_other_serializers(pd):
+    serializer = PandasSerializer("csv", serialize_kwargs={"index": False})
+    assert pickle.loads(pickle.dumps(serializer)) == serializer
+    assert serializer != PickleSerializer()
+    assert PickleSerializer() != serializer
+
+
 # ------------------------------------------------------------------------ compressed
 
 
@@ -247,6 +293,9 @@ def test_compressed_serializer_needs_exactly_one_way_to_compress():
 def test_compressed_serializer_rejects_unknown_or_unsuitable_formats():
     with pytest.raises(ImportError, match="no_such_compression_lib"):
         CompressedSerializer(JSONSerializer(), format="no_such_compression_lib")
+    # An unknown format is a bad argument too: callers catching ValueError see it.
+    with pytest.raises(ValueError, match="no_such_compression_lib"):
+        CompressedSerializer.compression_from_lib("no_such_compression_lib")
     with pytest.raises(ValueError, match="'json'"):
         CompressedSerializer(JSONSerializer(), format="json")
 
@@ -271,3 +320,25 @@ def test_serializers_pickle():
         CompressedSerializer(JSONSerializer(), format="zlib"),
     ]:
         assert pickle.loads(pickle.dumps(serializer)) == serializer
+
+
+def test_compressed_serializer_pickles_with_its_wrapped_serializer():
+    serializer = CompressedSerializer(
+        JSONSerializer(), format="lzma", compress_kwargs={"preset": 1}
+    )
+    restored = pickle.loads(pickle.dumps(serializer))
+    assert restored == serializer
+    assert restored.deserialize(serializer.serialize({"k": [1]})) == {"k": [1]}
+
+
+def test_user_serializer_subclasses_compare_by_type():
+    class Upper(Serializer):
+        def serialize(self, value):
+            return str(value).upper().encode()
+
+        def deserialize(self, value):
+            return value.decode()
+
+    assert Upper() == Upper()
+    assert Upper() != JSONSerializer()
+    assert Upper().deserialize(Upper().serialize("abc")) == "ABC"

@@ -23,6 +23,7 @@ class FlowIO:
         name: str
         storage: Any
         run_config: Any
+        result: Any
         logger: Any
 
         def parameters(self) -> set: ...
@@ -116,9 +117,10 @@ class FlowIO:
         context = dict(kwargs.pop("context", None) or {})
         task_states = kwargs.pop("task_states", None)
         schedule = getattr(self, "schedule", None)
+        # An exhausted schedule ends the loop with the last run's state.
+        flow_state: State = Pending()
         while True:
             run_parameters = dict(parameters)
-            flow_state: State = Pending()
             if run_on_schedule and schedule is not None:
                 events = schedule.next(1, return_events=True)
                 if not events:
@@ -130,6 +132,8 @@ class FlowIO:
                     self.logger.info("Waiting for next scheduled run at %s", event.start_time)
                     time.sleep(naptime)
                 flow_state = Scheduled(start_time=event.start_time)
+            else:
+                flow_state = Pending()
 
             states = dict(task_states or {})
             while True:
@@ -198,25 +202,57 @@ class FlowIO:
         )
 
     def serialize(self, build: bool = False) -> dict:
-        """The flow as the 1.x JSON (`prefect.serialization.flow.FlowSchema`)."""
+        """The flow as the 1.x JSON (`prefect.serialization.flow.FlowSchema`).
+
+        Args:
+            build: first add the flow to its storage and build the storage; the built
+                storage is what the JSON describes
+
+        Returns:
+            the serialized flow
+
+        Raises:
+            ValueError: when building a flow that has no storage
+        """
         from prefect.serialization.flow import FlowSchema
 
+        storage = self.storage
         if build:
-            if self.storage is None:
+            if storage is None:
                 raise ValueError(
-                    f"Flow {self.name!r} has no storage to build; set `flow.storage` first."
+                    f"Flow {self.name!r} has no storage to build; set `flow.storage` "
+                    "(e.g. `prefect.storage.Local()`) first."
                 )
-            self.storage.add_flow(self)
-            self.storage = self.storage.build()
-        return FlowSchema().dump(self)
+            if self.name in storage:
+                warnings.warn(
+                    "A flow with the same name is already contained in storage; if you "
+                    "changed your Flow since the last build, you might experience unexpected "
+                    "issues and should re-create your storage object.",
+                    stacklevel=2,
+                )
+            else:
+                storage.add_flow(self)
+            storage = storage.build()
+
+        serialized: dict = FlowSchema().dump(self)
+        if build and storage is not None and storage is not self.storage:
+            serialized["storage"] = storage.serialize()
+        return serialized
 
     def serialized_hash(self, build: bool = False) -> str:
-        """A hash of the serialized flow, to tell whether it changed since registration."""
+        """A hash of the serialized flow, to tell whether it changed since registration.
+
+        Args:
+            build: build the storage first (see `serialize`)
+
+        Returns:
+            the SHA-256 hex digest of the flow's JSON, keys sorted
+        """
         import hashlib
         import json
 
         return hashlib.sha256(
-            json.dumps(self.serialize(build), sort_keys=True, default=str).encode()
+            json.dumps(self.serialize(build), sort_keys=True).encode()
         ).hexdigest()
 
     def diagnostics(self, include_secret_names: bool = False) -> str:
@@ -286,17 +322,48 @@ class FlowIO:
         idempotency_key: str | None = None,
         **kwargs: Any,
     ) -> str | None:
-        """Register the flow with the backend (the client issue builds the request)."""
-        from prefect.client import Client
+        """Register the flow with the backend (`prefect.Client().register`).
+
+        A flow without storage gets the default storage
+        (`config.flows.defaults.storage.default_class`, built with `**kwargs`), and its
+        result when it has none; a flow without a run config gets a `UniversalRun`. The
+        storage's labels and `labels` are added to the run config's labels.
+
+        Args:
+            project_name: the project to register in
+            build: build the storage before registering
+            labels: labels to add to the run config
+            set_schedule_active: turn the flow's schedule on
+            version_group_id: the version group the flow is a new version of
+            no_url: do not print the flow's UI address
+            idempotency_key: registering again with the same key returns the existing flow
+            **kwargs: arguments of the default storage class
+
+        Returns:
+            the flow id (`None` when called while a flow file is being loaded)
+        """
+        if prefect.context.get("loading_flow", False):
+            warnings.warn(
+                "Attempting to call `flow.register` during execution of flow file will lead "
+                "to unexpected results; the flow was not registered.",
+                stacklevel=2,
+            )
+            return None
 
         if self.storage is None:
             from prefect.storage import get_default_storage_class
 
             self.storage = get_default_storage_class()(**kwargs)
-        if labels:
-            self.run_config = self.run_config or _default_run_config()
-            self.run_config.labels.update(labels)
-        return Client().register(
+        if getattr(self, "result", None) is None:
+            self.result = getattr(self.storage, "result", None)
+        if self.run_config is None:
+            self.run_config = _default_run_config()
+        _add_labels(self.run_config, getattr(self.storage, "labels", None) or ())
+        _add_labels(self.run_config, labels or ())
+
+        # Looked up on each call: tests and users replace `prefect.Client`.
+        client: Any = prefect.Client()
+        return client.register(  # type: ignore[no-any-return]
             flow=self,
             build=build,
             project_name=project_name,
@@ -305,6 +372,18 @@ class FlowIO:
             no_url=no_url,
             idempotency_key=idempotency_key,
         )
+
+
+def _add_labels(run_config: Any, labels: Any) -> None:
+    """Add labels to a run config's label set (a list is turned into a set)."""
+    labels = set(labels)
+    if not labels:
+        return
+    current = run_config.labels
+    if isinstance(current, set):
+        current.update(labels)
+    else:
+        run_config.labels = set(current or ()) | labels
 
 
 def _default_run_config() -> Any:

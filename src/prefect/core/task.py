@@ -521,8 +521,9 @@ class Task(metaclass=TaskMetaclass):
         import inspect
 
         inputs = {}
+        hints = _own_type_hints(self.run)
         for name, parameter in _run_signature(self.run).parameters.items():
-            input_type = parameter.annotation
+            input_type = hints.get(name, parameter.annotation)
             if input_type is inspect.Parameter.empty:
                 input_type = Any
             required = parameter.default is inspect.Parameter.empty
@@ -535,7 +536,9 @@ class Task(metaclass=TaskMetaclass):
         """The return annotation of `run` (`Any` when there is none)."""
         import inspect
 
-        annotation = _run_signature(self.run).return_annotation
+        annotation = _own_type_hints(self.run).get(
+            "return", _run_signature(self.run).return_annotation
+        )
         return Any if annotation is inspect.Signature.empty else annotation
 
     def pipe(self, _prefect_task: type[EdgeAnnotation] | Task, **kwargs: Any) -> Task:
@@ -711,3 +714,18 @@ def __getattr__(name: str) -> Any:
         globals()[name] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _own_type_hints(run: Callable) -> dict[str, Any]:
+    """The evaluated annotations of a `run` method of Prefect's own task classes, whose modules
+    write annotations as strings (`from __future__ import annotations`); 1.x gives the typing
+    objects. User code's annotations are left as written."""
+    function = getattr(run, "__func__", run)
+    if not getattr(function, "__module__", "").startswith("prefect."):
+        return {}
+    import typing
+
+    try:
+        return typing.get_type_hints(function)
+    except Exception:
+        return {}

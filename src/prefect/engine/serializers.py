@@ -253,13 +253,17 @@ class PandasSerializer(Serializer):
         import io
 
         write = getattr(value, f"to_{self.file_type}")
-        if self.file_type in _PANDAS_TEXT_FORMATS:
-            text_buffer = io.StringIO()
-            write(text_buffer, **self.serialize_kwargs)
-            return text_buffer.getvalue().encode("utf-8")
-        buffer = io.BytesIO()
-        write(buffer, **self.serialize_kwargs)
-        return buffer.getvalue()
+        if self.file_type not in _PANDAS_TEXT_FORMATS:
+            buffer = io.BytesIO()
+            try:
+                write(buffer, **self.serialize_kwargs)
+            except TypeError:
+                pass  # a writer of text only (e.g. `to_html`): written as UTF-8 text below
+            else:
+                return buffer.getvalue()
+        text_buffer = io.StringIO()
+        write(text_buffer, **self.serialize_kwargs)
+        return text_buffer.getvalue().encode("utf-8")
 
     def deserialize(self, value: bytes) -> pd.DataFrame:
         """Read a DataFrame from bytes in `file_type` format.
@@ -277,6 +281,11 @@ class PandasSerializer(Serializer):
         if self.file_type in _PANDAS_TEXT_FORMATS:
             return read(io.StringIO(value.decode("utf-8")), **self.deserialize_kwargs)
         return read(io.BytesIO(value), **self.deserialize_kwargs)
+
+
+class _CompressionFormatError(ImportError, ValueError):
+    """An unknown compression format: a bad argument (`ValueError`) that is a module which
+    cannot be imported (`ImportError`), so callers catching either see it."""
 
 
 class CompressedSerializer(Serializer):
@@ -377,13 +386,14 @@ class CompressedSerializer(Serializer):
             The `(compress, decompress)` pair.
 
         Raises:
-            ImportError: if the module cannot be imported.
+            ImportError: if the module cannot be imported (also a `ValueError`: the format
+                is not a usable one).
             ValueError: if the module lacks `compress` or `decompress`.
         """
         try:
             module = importlib.import_module(compression_format)
         except ImportError as exc:
-            raise ImportError(
+            raise _CompressionFormatError(
                 f"Compression format {compression_format!r} needs the module "
                 f"{compression_format!r}, which cannot be imported; install it or pass "
                 "`compress` and `decompress` functions."

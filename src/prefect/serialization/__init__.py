@@ -11,7 +11,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from prefect.serialization import result, state  # noqa: F401
+    from prefect.serialization import edge, flow, result, state, task  # noqa: F401
 
 _SUBMODULES = frozenset(
     {"schedule", "task", "edge", "flow", "state", "storage", "run_config", "result"}

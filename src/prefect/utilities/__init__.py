@@ -13,6 +13,7 @@ _LAZY_SUBMODULES = {
     "logging",
     "tasks",
     "agent",
+    "aws",
     "backend",
     "datetimes",
     "debug",

@@ -39,6 +39,39 @@ def _get_logger(name: str) -> logging.Logger:
 _DEFAULT_SERIALIZER = PickleSerializer()
 
 
+class _MissingTemplateKeyError(KeyError):
+    """A location template names a field that the formatting values do not hold.
+
+    A `KeyError`, as `str.format` raises, but whose text names the missing key, the
+    template and where the values come from. `key` and `template` keep the facts.
+    """
+
+    def __init__(self, key: object, template: str) -> None:
+        self.key = key
+        self.template = template
+        super().__init__(
+            f"Missing key {key!r} in the location template {template!r}: it is filled "
+            "from `prefect.context` (task_name, map_index, today, ...), the flow's "
+            "parameters and the task's inputs; provide the key or change the template."
+        )
+
+    def __str__(self) -> str:
+        # KeyError shows its argument's repr; this text reads better without the quotes.
+        return str(self.args[0])
+
+    def __reduce__(self) -> tuple[type, tuple[object, str]]:
+        return type(self), (self.key, self.template)
+
+
+def _format_location(template: str, kwargs: dict[str, Any]) -> str:
+    """Fill a location template from `kwargs`, naming the key when one is missing."""
+    try:
+        return template.format(**kwargs)
+    except KeyError as exc:
+        missing = exc.args[0] if exc.args else None
+        raise _MissingTemplateKeyError(missing, template) from None
+
+
 class Result:
     """A task output, its storage location and its serializer.
 
@@ -143,11 +176,12 @@ class Result:
             The formatted copy.
 
         Raises:
-            KeyError: if the template names a field missing from `kwargs`.
+            KeyError: if the template names a field missing from `kwargs`; the message
+                names the missing key.
         """
         new = self.copy()
         if isinstance(new.location, str):
-            new.location = new.location.format(**kwargs)
+            new.location = _format_location(new.location, kwargs)
         elif new._formatter is not None:
             new.location = new._formatter(**kwargs)
         else:

@@ -3,7 +3,9 @@
 `LocalResult` (files), `PrefectResult` (the JSON text of the value, kept by the backend),
 `ConstantResult` (a value known in advance) and `SecretResult` (read through a secret task)
 are light and imported with the package. The cloud result types (`S3Result`, `GCSResult`,
-`AzureResult`) are bound on first access: their modules need their SDKs.
+`AzureResult`) are bound on first access; their SDKs (boto3, google-cloud-storage,
+azure-storage-blob) are imported only when a result first talks to its store, so all three
+can be built and deserialized without them.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import threading
 import uuid
 from typing import Any
 
-from prefect.engine.result.base import Result
+from prefect.engine.result.base import Result, _format_location
 
 __all__ = ["LocalResult"]
 
@@ -134,4 +134,4 @@ class LocalResult(Result):
         Returns:
             Whether the file exists.
         """
-        return os.path.exists(self._full_path(location.format(**kwargs)))
+        return os.path.exists(self._full_path(_format_location(location, kwargs)))

@@ -108,6 +108,22 @@ MODULES_UNDER_TEST: tuple[str, ...] = (
     "prefect.serialization.task",
     "prefect.serialization.edge",
     "prefect.serialization.flow",
+    "prefect.storage",
+    "prefect.storage.base",
+    "prefect.storage.local",
+    "prefect.storage.module",
+    "prefect.storage.docker",
+    "prefect.storage.s3",
+    "prefect.storage.gcs",
+    "prefect.storage.azure",
+    "prefect.storage.github",
+    "prefect.storage.gitlab",
+    "prefect.storage.bitbucket",
+    "prefect.storage.codecommit",
+    "prefect.storage.git",
+    "prefect.storage.webhook",
+    "prefect.utilities.storage",
+    "prefect.serialization.storage",
 )
 
 # Modules that packages under test bind (eagerly in 1.4.1, lazily here if they are heavy), but
@@ -123,8 +139,6 @@ PENDING_LATER_ISSUES: tuple[str, ...] = (
     "prefect.backend",
     "prefect.client",  # `prefect.Client`
     "prefect.engine.cloud",
-    "prefect.serialization.storage",
-    "prefect.storage",
     "prefect.tasks.database",
     "prefect.tasks.docker",
     "prefect.tasks.files",

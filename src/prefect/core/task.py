@@ -726,6 +726,8 @@ def _own_type_hints(run: Callable) -> dict[str, Any]:
     import typing
 
     try:
-        return typing.get_type_hints(function)
+        hints = typing.get_type_hints(function)
     except Exception:
         return {}
+    # `-> None` stays `None`, as `inspect.signature` gives it (the hints give `NoneType`).
+    return {name: None if hint is type(None) else hint for name, hint in hints.items()}

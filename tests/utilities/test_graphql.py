@@ -220,14 +220,22 @@ class TestFormatGraphqlRequestError:
     def test_lists_server_messages_query_and_variables(self):
         request = json.dumps({"query": "query { nope }", "variables": json.dumps({"x": 1})})
         response = fake_response(
-            {"errors": [{"message": "Cannot query field 'nope'"}, {"message": "second"}]},
+            {
+                "errors": [
+                    {
+                        "message": "Cannot query field 'nope'",
+                        "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"},
+                    },
+                    {"message": "second"},
+                ]
+            },
             request.encode(),
         )
         text = format_graphql_request_error(response)
         assert text == (
             "The following error messages were provided by the GraphQL server:\n\n"
-            "    Cannot query field 'nope'\n"
-            "    second\n\n"
+            "    GRAPHQL_VALIDATION_FAILED: Cannot query field 'nope'\n"
+            "    UNKNOWN_ERROR: second\n\n"
             "The GraphQL query was:\n\n"
             "    query { nope }\n\n"
             "The passed variables were:\n\n"

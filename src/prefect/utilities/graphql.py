@@ -282,7 +282,9 @@ def format_graphql_request_error(response: requests.Response) -> str:
     if isinstance(body, Mapping):
         for error in body.get("errors") or []:
             if isinstance(error, Mapping) and "message" in error:
-                messages.append(str(error["message"]))
+                extensions = error.get("extensions")
+                code = extensions.get("code") if isinstance(extensions, Mapping) else None
+                messages.append(f"{code or 'UNKNOWN_ERROR'}: {error['message']}")
             else:
                 messages.append(str(error))
     if not messages:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from contextlib import contextmanager
 from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
 import prefect
 from prefect.core import Edge, Flow, Task
+from prefect.engine._plain_map import PlainChildren
 from prefect.engine.result import Result
 from prefect.engine.runner import ENDRUN, Runner, call_state_handlers
 from prefect.engine.state import (
@@ -20,6 +22,7 @@ from prefect.engine.state import (
 )
 from prefect.engine.task_runner import TaskRunner
 from prefect.utilities import _mapping, executors
+from prefect.utilities._log_records import flush_pending_lines
 from prefect.utilities.collections import flatten_seq
 
 __all__ = ["FlowRunner", "FlowRunnerInitializeResult", "run_task"]
@@ -231,6 +234,9 @@ class FlowRunner(Runner):
                 raise
             new_state = Failed(message=f"Unexpected error while running flow: {exc!r}", result=exc)
             state = self.handle_state_change(state or Pending(), new_state)
+        finally:
+            # Lines written in a burst are flushed a moment later; a finished run's are out.
+            flush_pending_lines()
         return state  # type: ignore[return-value]
 
     @contextmanager
@@ -397,10 +403,36 @@ class FlowRunner(Runner):
                     if not parent_state.is_mapped():
                         continue
 
-                    list_of_upstream_states = _mapping.prepare_upstream_states_for_mapping(
-                        parent_state, upstream_states, mapped_children, executor=executor
+                    # One child's upstream states at a time (a million children never
+                    # have theirs all at once).
+                    list_of_upstream_states = _mapping.iter_upstream_states_for_mapping(
+                        parent_state, upstream_states, mapped_children
                     )
                     submitted = []
+                    plain = (
+                        None
+                        if task_state is not None
+                        else PlainChildren.for_map(
+                            executor,
+                            task,
+                            task_state,
+                            task_context,
+                            task_runner_cls,
+                            handlers,
+                            flow_result,
+                            run_fully=functools.partial(
+                                _run_child_fully, task_context, submit_args
+                            ),
+                        )
+                    )
+                    if plain is not None:
+                        # LocalExecutor, plain task: see `prefect.engine._plain_map`.
+                        with plain:
+                            run_child = plain.run_child
+                            for index, child_upstream_states in enumerate(list_of_upstream_states):
+                                submitted.append(
+                                    executor.submit(run_child, child_upstream_states, index)
+                                )
                     for index, child_upstream_states in enumerate(list_of_upstream_states):
                         if isinstance(task_state, Mapped):
                             previous = task_state.map_states
@@ -502,6 +534,21 @@ class _TaskContext(dict):
     (contexts never hold futures, and a flow's has dozens of values)."""
 
     __slots__ = ()
+
+
+def _run_child_fully(
+    task_context: dict[str, Any],
+    submit_args: dict[str, Any],
+    upstream_states: dict[Edge, State],
+    index: int,
+) -> State:
+    """Run one new mapped child through `run_task` (what `PlainChildren` falls back to)."""
+    return run_task(
+        state=None,  # type: ignore[arg-type]
+        context=_TaskContext(task_context, map_index=index),
+        upstream_states=upstream_states,
+        **submit_args,
+    )
 
 
 def _extra_context(task: Task, context: dict[str, Any]) -> dict[str, Any]:

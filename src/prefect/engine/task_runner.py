@@ -9,15 +9,16 @@ that changes the state passes it through the state handlers.
 from __future__ import annotations
 
 import json
+import operator
 from contextlib import redirect_stdout
 from operator import methodcaller
-from typing import Any, Callable, Iterable, NamedTuple
+from typing import Any, Callable, Iterable, NamedTuple, NoReturn
 
 import prefect
 from prefect.core import Edge, Task
 from prefect.engine import signals
 from prefect.engine.result import NoResult, Result
-from prefect.engine.result.base import ResultNotImplementedError
+from prefect.engine.result.base import ResultNotImplementedError, _format_location
 from prefect.engine.runner import ENDRUN, Runner, call_state_handlers, log_info
 from prefect.engine.state import (
     Cached,
@@ -247,13 +248,7 @@ class TaskRunner(Runner):
         context["task_name"] = task.name
         context["task_tags"] = task.tags
         if "checkpointing" not in context:
-            config = context.get("config")
-            flows = dict.get(config, "flows") if isinstance(config, dict) else None
-            if isinstance(flows, dict) and "checkpointing" in flows:
-                checkpointing = dict.__getitem__(flows, "checkpointing")
-            else:
-                checkpointing = prefect.config.flows.checkpointing
-            context["checkpointing"] = checkpointing
+            context["checkpointing"] = _checkpointing(context)
 
         # Mapped children share their task's logger: one logger per child (as 1.x made) would
         # grow the logging registry by a logger per child, forever.
@@ -292,6 +287,8 @@ class TaskRunner(Runner):
             the final state
         """
         upstream_states = upstream_states or {}
+        if state is None and not is_mapped_parent and self._runs_plainly(upstream_states, context):
+            return self._run_plainly(upstream_states, context)
         context = dict(context) if context else prefect.context.__dict__.copy()
         map_index = context.setdefault("map_index", None)
         context["task_full_name"] = (
@@ -346,6 +343,99 @@ class TaskRunner(Runner):
             if log_final:
                 self._log_final_state(context, state)
         return state  # type: ignore[return-value]
+
+    def _runs_plainly(self, upstream_states: dict[Edge, State], context: Any) -> bool:
+        """Whether a fresh run (no state yet) would pass the steps that only matter for tasks
+        with handlers, targets, caches, schedules, loops or unfinished or skipped upstream
+        tasks without changing anything: then `_run_plainly` skips them. Any runner whose
+        steps differ (a subclass, a patched step, an attribute set on the runner) takes
+        every step."""
+        return (
+            self._task_runs_plainly()
+            and not (context and context.get("task_loop_count") is not None)
+            and _upstream_runs_plainly(self.task, upstream_states)
+        )
+
+    def _task_runs_plainly(self) -> bool:
+        """The part of `_runs_plainly` that holds for every run of this runner's task (in the
+        current context) whatever its upstream states."""
+        task = self.task
+        return not (
+            type(self) is not TaskRunner
+            or self.state_handlers
+            or task.state_handlers
+            or task.target
+            or task.cache_for is not None
+            or task.log_stdout
+            or len(self.__dict__) != _PLAIN_RUNNER_ATTRIBUTES
+            or _PLAIN_STEPS(TaskRunner.__dict__) != _PLAIN_STEP_FUNCTIONS
+            or _RUNNER_STEPS(Runner.__dict__) != _RUNNER_STEP_FUNCTIONS
+            or "handle_state_change" in TaskRunner.__dict__
+            or self.logger.isEnabledFor(10)
+            or prefect.context.__dict__.get("task_loop_count") is not None
+        )
+
+    def _run_plainly(self, upstream_states: dict[Edge, State], context: Any) -> State:
+        """`run` for a run `_runs_plainly` accepts: the same context, lines, steps and states,
+        without the steps that would leave the state as it is."""
+        task = self.task
+        context = dict(context) if context else prefect.context.__dict__.copy()
+        map_index = context.setdefault("map_index", None)
+        name = context["task_full_name"] = (
+            task.name if map_index is None else f"{task.name}[{map_index}]"
+        )
+        # `initialize_run` for a new `Pending` state.
+        state: State = Pending()
+        context["task_run_count"] = 1
+        context["task_name"] = task.name
+        context["task_tags"] = task.tags
+        if "checkpointing" not in context:
+            try:
+                context["checkpointing"] = _checkpointing(context)
+            except Exception as exc:
+                return self._unexpected_error(exc, context)
+        context["logger"] = task.logger
+        logger = self.logger
+        with prefect.context(context):
+            try:
+                log_info(logger, "Task '%s': Starting task run...", name)
+                # Ready (pending), no start time, upstream finished and not skipped, nothing
+                # to load: the first steps keep the state.
+                task_inputs: dict[str, Result] = {}
+                for edge, upstream_state in upstream_states.items():
+                    if edge.key is not None:
+                        task_inputs[edge.key] = upstream_state._result  # type: ignore[attr-defined]
+                if task.task_run_name:
+                    self.set_task_run_name(task_inputs)
+                # No target and no `cache_for`: the cache check keeps a pending state.
+                state = self.check_task_trigger(state, upstream_states=upstream_states)
+                # `set_task_to_running`, with no handlers to call: it ends a run that the
+                # trigger step left in another state.
+                if not state.is_pending():
+                    raise ENDRUN(state)
+                state = Running(message="Starting task run.")
+                state = self.get_task_run_state(state, inputs=task_inputs)
+                # `cache_result` without `cache_for`.
+                state.cached_inputs = task_inputs
+                if state.is_failed():
+                    state = self.check_for_retry(state, inputs=task_inputs)
+                elif isinstance(state, Looped):
+                    state = self.check_task_is_looping(
+                        state, inputs=task_inputs, upstream_states=upstream_states, context=context
+                    )
+            except (ENDRUN, signals.PrefectStateSignal) as exc:
+                state = exc.state
+            except executors.RecursiveCall:
+                raise
+            except Exception as exc:
+                state = self._unexpected_error(exc, context, log_final=False)
+            log_info(
+                logger,
+                "Task '%s': Finished task run for task with final state: '%s'",
+                name,
+                type(state).__name__,
+            )
+        return state
 
     def _unexpected_error(
         self, exc: Exception, context: dict[str, Any], log_final: bool = True
@@ -453,27 +543,33 @@ class TaskRunner(Runner):
         try:
             if not self.task.trigger(_trigger_states(upstream_states)):
                 raise signals.TRIGGERFAIL(message="Trigger failed")
-        except signals.PrefectStateSignal as exc:
+        except (signals.PrefectStateSignal, Exception) as exc:
+            self._trigger_raised(exc)
+        return state
+
+    def _trigger_raised(self, exc: BaseException) -> NoReturn:
+        """End the run after the trigger raised `exc` (called while handling it): with the
+        signal's state, or `TriggerFailed` for an unexpected error; with
+        `raise_on_exception`, `exc` itself is raised."""
+        if isinstance(exc, signals.PrefectStateSignal):
             self.logger.debug(
                 "Task '%s': %s signal raised during execution.",
                 self._task_name(),
                 type(exc).__name__,
             )
             if prefect.context.get("raise_on_exception"):
-                raise
+                raise exc
             raise ENDRUN(exc.state) from None
-        except Exception as exc:
-            self.logger.exception(
-                "Task '%s': unexpected error while evaluating task trigger: %r",
-                self._task_name(),
-                exc,
-            )
-            if prefect.context.get("raise_on_exception"):
-                raise
-            raise ENDRUN(
-                TriggerFailed(f"Unexpected error while checking task trigger: {exc!r}", result=exc)
-            ) from None
-        return state
+        self.logger.exception(
+            "Task '%s': unexpected error while evaluating task trigger: %r",
+            self._task_name(),
+            exc,
+        )
+        if prefect.context.get("raise_on_exception"):
+            raise exc
+        raise ENDRUN(
+            TriggerFailed(f"Unexpected error while checking task trigger: {exc!r}", result=exc)
+        ) from None
 
     @call_state_handlers
     def check_task_is_ready(self, state: State) -> State:
@@ -572,7 +668,7 @@ class TaskRunner(Runner):
             kwargs = self._formatting_kwargs(inputs)
             location = target(**kwargs) if callable(target) else target
             if result.exists(location, **kwargs):
-                known_location = location.format(**kwargs)
+                known_location = _format_location(location, kwargs)
                 return Cached(
                     result=result.read(known_location),
                     hashed_inputs={key: _tokenize(val.value) for key, val in inputs.items()},
@@ -643,8 +739,6 @@ class TaskRunner(Runner):
             raise ENDRUN(state)
 
         raw_inputs = {key: result.value for key, result in inputs.items()}
-        new_state: State | None = None
-        value = None
         try:
             self.logger.debug("Task '%s': Calling task.run() method...", task_name)
             if self.task.log_stdout:
@@ -654,27 +748,42 @@ class TaskRunner(Runner):
                     value = executors.run_task_with_timeout(self.task, (), raw_inputs, self.logger)
             else:
                 value = executors.run_task_with_timeout(self.task, (), raw_inputs, self.logger)
-        except TaskTimeoutSignal as exc:
+        except BaseException as exc:
+            return self._task_run_raised(exc, task_name, inputs)
+        return self._task_run_returned(value, None, inputs)
+
+    def _task_run_raised(
+        self, exc: BaseException, task_name: str, inputs: dict[str, Result]
+    ) -> State:
+        """The state for a task run whose `run` raised `exc` (called while handling it):
+        `TimedOut`, the state of a `LOOP` or `SUCCESS` signal, or `Failed`; other signals
+        (and `KeyboardInterrupt`, ...) are raised again."""
+        if isinstance(exc, TaskTimeoutSignal):
             if prefect.context.get("raise_on_exception"):
-                raise
+                raise exc
             return TimedOut("Task timed out during execution.", result=exc)
-        except signals.LOOP as exc:
+        if isinstance(exc, signals.LOOP):
             new_state = exc.state
-            value = new_state.result
             new_state.message = exc.state.message or (
                 f"Task is looping ({new_state.loop_count})"  # type: ignore[attr-defined]
             )
-        except signals.SUCCESS as exc:
-            new_state = exc.state
-            value = new_state.result
-        except Exception as exc:
+            return self._task_run_returned(new_state.result, new_state, inputs)
+        if isinstance(exc, signals.SUCCESS):
+            return self._task_run_returned(exc.state.result, exc.state, inputs)
+        if isinstance(exc, Exception):
             if prefect.context.get("raise_on_exception"):
-                raise
+                raise exc
             self.logger.error(
                 "Task '%s': Exception encountered during task execution!", task_name, exc_info=True
             )
             return Failed(f"Error during execution of task: {exc!r}", result=exc)
+        raise exc
 
+    def _task_run_returned(
+        self, value: Any, new_state: State | None, inputs: dict[str, Result]
+    ) -> State:
+        """The state for a task run that returned `value` (or ended with a `LOOP`/`SUCCESS`
+        signal's `new_state`): its result, written when checkpointing."""
         if (
             prefect.context.get("checkpointing") is True
             and self.task.checkpoint is not False
@@ -757,3 +866,59 @@ class TaskRunner(Runner):
                 self.run, self, new_state, upstream_states=upstream_states, context=context
             )
         return state
+
+
+def _checkpointing(context: dict[str, Any]) -> Any:
+    """`flows.checkpointing` of the run's config (the context's, else `prefect.config`)."""
+    config = context.get("config")
+    flows = dict.get(config, "flows") if isinstance(config, dict) else None
+    if isinstance(flows, dict) and "checkpointing" in flows:
+        return dict.__getitem__(flows, "checkpointing")
+    return prefect.config.flows.checkpointing
+
+
+# What `TaskRunner._run_plainly` relies on being as defined here: the steps it skips or
+# inlines, and the attributes a runner made by `_for_task_context` has.
+_PLAIN_STEP_NAMES = (
+    "initialize_run",
+    "check_task_is_ready",
+    "check_task_reached_start_time",
+    "check_upstream_finished",
+    "check_upstream_skipped",
+    "load_results",
+    "get_task_inputs",
+    "check_task_ready_to_map",
+    "check_target",
+    "check_task_is_cached",
+    "set_task_to_running",
+    "get_task_run_state",
+    "check_task_trigger",
+    "check_for_retry",
+    "check_task_is_looping",
+    "set_task_run_name",
+    "_trigger_raised",
+    "_task_run_raised",
+    "_task_run_returned",
+    "cache_result",
+    "call_runner_target_handlers",
+    "_log_final_state",
+    "_unexpected_error",
+    "run",
+)
+_PLAIN_STEPS = operator.itemgetter(*_PLAIN_STEP_NAMES)
+_PLAIN_STEP_FUNCTIONS = _PLAIN_STEPS(TaskRunner.__dict__)
+_RUNNER_STEPS = operator.itemgetter("initialize_run", "handle_state_change")
+_RUNNER_STEP_FUNCTIONS = _RUNNER_STEPS(Runner.__dict__)
+_PLAIN_RUNNER_ATTRIBUTES = 6  # context, task, result, flow_result, logger, state_handlers
+
+
+def _upstream_runs_plainly(task: Task, upstream_states: dict[Edge, State]) -> bool:
+    """Whether the upstream checks pass without a change: every upstream state finished, and
+    none skipped where that would skip the task."""
+    try:
+        states = _upstream_state_set(upstream_states)
+        if not all(map(_IS_FINISHED, states)):
+            return False
+        return not (task.skip_on_upstream_skip and any(map(_IS_SKIPPED, states)))
+    except Exception:
+        return False  # the full path's steps report it

@@ -155,6 +155,7 @@ def fast_record_maker() -> Callable[..., logging.LogRecord] | None:
 
 
 # The fields of a format `UTCFormatter.plain_line` can fill.
+_MESSAGE_FIELD = "%(message)s"
 _PLAIN_LINE_FIELDS = frozenset(("asctime", "levelname", "levelno", "name", "message"))
 _FIELD = re.compile(r"%\((\w+)\)")
 
@@ -165,6 +166,8 @@ class UTCFormatter(logging.Formatter):
     stack in one step; anything else goes through `logging.Formatter.format`."""
 
     converter = time.gmtime  # type: ignore[assignment]
+    # The time tuple the cached prefixes were made with (see `plain_line`).
+    _prefix_time: tuple | None = None
 
     def __init__(self, fmt: str | None = None, datefmt: str | None = None) -> None:
         super().__init__(fmt, datefmt)
@@ -184,6 +187,18 @@ class UTCFormatter(logging.Formatter):
             and datefmt is not None
             and set(_FIELD.findall(self._percent_fmt)) <= _PLAIN_LINE_FIELDS
         )
+        # A format ending with its only message field (Prefect's own): a plain line is a
+        # prefix made once per second, level and logger, plus the message.
+        fmt = self._percent_fmt
+        self._prefix_fmt: str | None = (
+            fmt[: -len(_MESSAGE_FIELD)]
+            if self.formats_plain_lines
+            and fmt is not None
+            and fmt.endswith(_MESSAGE_FIELD)
+            and fmt.count("%(message)") == 1
+            else None
+        )
+        self._prefixes: dict[tuple[int, str, str], str] = {}
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
         if datefmt is None:
@@ -208,6 +223,20 @@ class UTCFormatter(logging.Formatter):
         if cached[0] != int(created) or cached[1] != self.datefmt:
             self._time_text(created, self.datefmt)  # type: ignore[arg-type]
             cached = self._cached
+        if self._prefix_fmt is not None:
+            key = (level, level_name, name)
+            prefix = self._prefixes.get(key)
+            if prefix is None or self._prefix_time is not cached:
+                if self._prefix_time is not cached:
+                    self._prefixes = {}
+                    self._prefix_time = cached
+                prefix = self._prefixes[key] = self._prefix_fmt % {
+                    "asctime": cached[2],
+                    "levelname": level_name,
+                    "levelno": level,
+                    "name": name,
+                }
+            return prefix + message
         return self._percent_fmt % {  # type: ignore[operator]
             "asctime": cached[2],
             "levelname": level_name,
@@ -229,9 +258,84 @@ class UTCFormatter(logging.Formatter):
             return super().format(record)  # raises the standard error for a missing field
 
 
+# A burst of lines is flushed at most this often (seconds); the line that ends a burst is
+# flushed by the flusher thread at most about `_FLUSH_DELAY` later.
+FLUSH_INTERVAL = 0.02
+_FLUSH_DELAY = 0.05
+
+
+class _DeferredFlusher:
+    """Flushes handlers whose last lines were written without a flush.
+
+    A flush per line costs a system call per line (most of writing a line to a file or a
+    pipe); a handler writing lines in a burst flushes the first at once and then at most every
+    `FLUSH_INTERVAL`, and leaves the rest to this flusher: a daemon thread, started on first
+    use, that flushes them about `_FLUSH_DELAY` later. Flow runs flush everything pending when
+    they end (`flush_pending_lines`), and `logging.shutdown` flushes every handler at exit.
+    """
+
+    def __init__(self) -> None:
+        self.pending: set[PrefectStreamHandler] = set()
+        self.wakeup = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.guard = threading.Lock()
+
+    def defer(self, handler: PrefectStreamHandler) -> None:
+        pending = self.pending
+        if handler in pending:
+            return
+        with self.guard:
+            pending.add(handler)
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(
+                    target=self._loop, name="prefect-log-flusher", daemon=True
+                )
+                self.thread.start()
+        self.wakeup.set()
+
+    def _loop(self) -> None:
+        while True:
+            self.wakeup.wait()
+            time.sleep(_FLUSH_DELAY)
+            self.wakeup.clear()
+            self.flush_all()
+
+    def flush_all(self) -> None:
+        if not self.pending:
+            return
+        with self.guard:
+            handlers = list(self.pending)
+            self.pending.clear()
+        for handler in handlers:
+            try:
+                handler.flush()
+            except Exception:  # noqa: S112 - a closed stream: nothing left to flush
+                continue
+
+    def after_fork(self) -> None:
+        # The thread does not exist in a forked child; the locks may be held by it.
+        self.pending = set()
+        self.wakeup = threading.Event()
+        self.thread = None
+        self.guard = threading.Lock()
+
+
+_flusher = _DeferredFlusher()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_flusher.after_fork)
+
+
+def flush_pending_lines() -> None:
+    """Flush the lines Prefect's stream handlers wrote without flushing yet."""
+    _flusher.flush_all()
+
+
 class PrefectStreamHandler(logging.StreamHandler):
     """A `StreamHandler` that, for a handler without filters, formats, writes and flushes a
-    record under one acquisition of its lock (the standard one takes it again to flush)."""
+    record under one acquisition of its lock (the standard one takes it again to flush), and
+    flushes bursts of lines together (see `_DeferredFlusher`)."""
+
+    _flushed_at = 0.0
 
     def handle(self, record: logging.LogRecord) -> Any:
         if self.filters:
@@ -245,12 +349,19 @@ class PrefectStreamHandler(logging.StreamHandler):
         return True
 
     def write_line(self, line: str) -> None:
-        """Write `line` and the terminator, and flush (a stream without `flush` is not)."""
+        """Write `line` and the terminator; flush unless the last flush was under
+        `FLUSH_INTERVAL` ago, in which case the flush comes a moment later (a stream without
+        `flush` is not flushed)."""
         stream = self.stream
         stream.write(line + self.terminator)
         flush = getattr(stream, "flush", None)
         if flush is not None:
-            flush()
+            now = time.monotonic()
+            if now - self._flushed_at >= FLUSH_INTERVAL:
+                self._flushed_at = now
+                flush()
+            else:
+                _flusher.defer(self)
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -264,6 +375,8 @@ class PrefectStreamHandler(logging.StreamHandler):
 # The record factory `prefect.utilities.logging` installs: lines are written without a record
 # only while it is the factory (another one may do more with each record).
 installed_factory: list[Any] = [None]
+_get_record_factory = logging.getLogRecordFactory
+_time = time.time
 # `logging`'s own level -> name table (`addLevelName` updates it in place).
 _LEVEL_NAMES: dict[int, str] = logging._levelToName  # type: ignore[attr-defined]
 
@@ -281,7 +394,7 @@ def write_plain_line(logger: logging.Logger, level: int, msg: str, args: tuple) 
     capture, a filter, a custom format field) gets real records. The caller has checked the
     level against the logger.
     """
-    if logging.getLogRecordFactory() is not installed_factory[0]:
+    if _get_record_factory() is not installed_factory[0]:
         return False
     handlers = None
     current: Any = logger
@@ -297,7 +410,8 @@ def write_plain_line(logger: logging.Logger, level: int, msg: str, args: tuple) 
         current = current.parent
     if not handlers:
         return False
-    writers = []
+    writer: Any = None
+    writers: list[Any] = []
     for handler in handlers:
         if level < handler.level:
             continue
@@ -305,31 +419,37 @@ def write_plain_line(logger: logging.Logger, level: int, msg: str, args: tuple) 
             formatter = handler.formatter
             if type(formatter) is not UTCFormatter or not formatter.formats_plain_lines:
                 return False
+            if writer is None:
+                writer = handler
             writers.append(handler)
         elif not getattr(handler, "skips_record", _no)():
             return False
+    if writer is None:
+        return True  # every handler would skip the record
     for arg in args:
         if type(arg) is not str and isinstance(arg, Mapping):
             return False  # `msg % mapping` style: leave it to the record
-    created = time.time()
+    created = _time()
     level_name = _LEVEL_NAMES.get(level) or logging.getLevelName(level)
     # Every line is made before any is written: if one cannot be, a record reports the error
     # through the handlers' `handleError` (and nothing is written twice).
-    lines = []
     try:
         message = msg % args if args else msg
-        for handler in writers:
-            formatter = handler.formatter
-            lines.append(formatter.plain_line(created, level, level_name, logger.name, message))  # type: ignore[union-attr]
+        if len(writers) == 1:
+            lines = [writer.formatter.plain_line(created, level, level_name, logger.name, message)]
+        else:
+            lines = [
+                handler.formatter.plain_line(created, level, level_name, logger.name, message)
+                for handler in writers
+            ]
     except RecursionError:
         raise
     except Exception:
         return False
-    for handler in writers:
-        line = lines.pop(0)
-        with handler.lock:  # type: ignore[union-attr]
+    for handler, line in zip(writers, lines):
+        with handler.lock:
             try:
-                handler.write_line(line)  # type: ignore[union-attr]
+                handler.write_line(line)
             except RecursionError:
                 raise
             except Exception:

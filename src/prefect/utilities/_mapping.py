@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from prefect.engine.state import Mapped, State
@@ -41,6 +42,17 @@ def prepare_upstream_states_for_mapping(
     Returns:
         one `{edge: state}` per child
     """
+    return list(iter_upstream_states_for_mapping(state, upstream_states, mapped_children))
+
+
+def iter_upstream_states_for_mapping(
+    state: State,
+    upstream_states: dict[Edge, State],
+    mapped_children: dict[Task, list],
+) -> Iterator[dict[Edge, State]]:
+    """`prepare_upstream_states_for_mapping`, one child at a time: a map over a million items
+    holds one child's upstream states at a time, not a million. How each edge feeds the
+    children is decided before the first child."""
     n_children = state.n_map_states if isinstance(state, Mapped) else 0
     # How each edge feeds the children, decided once per edge (in the parent's edge order):
     # the same state to every child, item `i` of a list of states (the children of a mapped
@@ -63,16 +75,35 @@ def prepare_upstream_states_for_mapping(
         else:
             # e.g. a re-run whose inputs live in the children's cached inputs
             whole.append((edge, upstream_state))
+    return _children_upstream_states(n_children, dict(whole), from_children, from_items)
 
-    result = []
+
+def _children_upstream_states(
+    n_children: int,
+    whole: dict[Edge, State],
+    from_children: list[tuple[Edge, list]],
+    from_items: list[tuple[Edge, State]],
+) -> Iterator[dict[Edge, State]]:
+    if not from_children and len(from_items) == 1:
+        # One mapped list (the common `task.map(items)`): each child's copy of the state,
+        # holding its item, is made from one template.
+        ((edge, upstream_state),) = from_items
+        result = upstream_state._result  # type: ignore[attr-defined]
+        values = result.value
+        for index in range(n_children):
+            states = whole.copy()
+            child = shallow_copy(upstream_state)
+            child._result = result.from_value(values[index])  # type: ignore[attr-defined]
+            states[edge] = child
+            yield states
+        return
     for index in range(n_children):
-        states: dict[Edge, State] = dict(whole)
+        states = whole.copy()
         for edge, children in from_children:
             states[edge] = children[index]
         for edge, upstream_state in from_items:
             states[edge] = _indexed_state(upstream_state, index)
-        result.append(states)
-    return result
+        yield states
 
 
 def flatten_upstream_state(upstream_state: State) -> State:

@@ -281,11 +281,9 @@ class _DeferredFlusher:
         self.guard = threading.Lock()
 
     def defer(self, handler: PrefectStreamHandler) -> None:
-        pending = self.pending
-        if handler in pending:
-            return
         with self.guard:
-            pending.add(handler)
+            handler._flush_deferred = True
+            self.pending.add(handler)
             if self.thread is None or not self.thread.is_alive():
                 self.thread = threading.Thread(
                     target=self._loop, name="prefect-log-flusher", daemon=True
@@ -306,6 +304,8 @@ class _DeferredFlusher:
         with self.guard:
             handlers = list(self.pending)
             self.pending.clear()
+            for handler in handlers:
+                handler._flush_deferred = False
         for handler in handlers:
             try:
                 handler.flush()
@@ -314,6 +314,8 @@ class _DeferredFlusher:
 
     def after_fork(self) -> None:
         # The thread does not exist in a forked child; the locks may be held by it.
+        for handler in self.pending:
+            handler._flush_deferred = False
         self.pending = set()
         self.wakeup = threading.Event()
         self.thread = None
@@ -336,6 +338,8 @@ class PrefectStreamHandler(logging.StreamHandler):
     flushes bursts of lines together (see `_DeferredFlusher`)."""
 
     _flushed_at = 0.0
+    # Whether the flusher holds this handler (its lines written since are flushed with it).
+    _flush_deferred = False
 
     def handle(self, record: logging.LogRecord) -> Any:
         if self.filters:
@@ -360,7 +364,7 @@ class PrefectStreamHandler(logging.StreamHandler):
             if now - self._flushed_at >= FLUSH_INTERVAL:
                 self._flushed_at = now
                 flush()
-            else:
+            elif not self._flush_deferred:
                 _flusher.defer(self)
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -436,7 +440,7 @@ def write_plain_line(logger: logging.Logger, level: int, msg: str, args: tuple) 
     try:
         message = msg % args if args else msg
         if len(writers) == 1:
-            lines = [writer.formatter.plain_line(created, level, level_name, logger.name, message)]
+            line = writer.formatter.plain_line(created, level, level_name, logger.name, message)
         else:
             lines = [
                 handler.formatter.plain_line(created, level, level_name, logger.name, message)
@@ -446,6 +450,17 @@ def write_plain_line(logger: logging.Logger, level: int, msg: str, args: tuple) 
         raise
     except Exception:
         return False
+    if len(writers) == 1:  # the usual case: one line for one handler
+        with writer.lock:
+            try:
+                writer.write_line(line)
+            except RecursionError:
+                raise
+            except Exception:
+                writer.handleError(
+                    logger.makeRecord(logger.name, level, "(unknown file)", 0, msg, args, None)
+                )
+        return True
     for handler, line in zip(writers, lines):
         with handler.lock:
             try:

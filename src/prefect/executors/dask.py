@@ -138,12 +138,17 @@ def _run_local_batch(batch: _batching.Batch, upstream: list[dict[str, Any]]) -> 
     return _batching.run_batch(batch, upstream, _is_submitted)
 
 
+# `LocalDaskExecutor` runs the calls recorded so far when this many are waiting.
+_MAX_PENDING_CALLS = 10_000
+
+
 class LocalDaskExecutor(Executor):
     """Runs task runs in parallel on Dask's local schedulers, in this process's threads or in
     a pool of worker processes.
 
     `submit` records the call and returns a `Delayed` whose key starts with the task name;
-    `wait` runs every call recorded so far, in batches: consecutive calls grouped into Dask
+    `wait` (or a submission once `_MAX_PENDING_CALLS` are recorded) runs every call recorded
+    so far, in batches: consecutive calls grouped into Dask
     tasks (several per worker), each batch after the batches it depends on, so that
     independent task runs (mapped children, say) run in parallel while Dask schedules a few
     hundred tasks rather than one per task run. Results are kept: no call runs twice.
@@ -249,7 +254,12 @@ class LocalDaskExecutor(Executor):
         dependencies: list[str] = []
         _batching.references(args, _is_submitted, dependencies)
         _batching.references(kwargs, _is_submitted, dependencies)
-        self._pending.append(_batching.Call(key, fn, args, kwargs, dependencies))
+        pending = self._pending
+        pending.append(_batching.Call(key, fn, args, kwargs, dependencies))
+        if len(pending) >= _MAX_PENDING_CALLS:
+            # A million mapped children are not all held (with their arguments) until the
+            # flow runner waits: every so many, the recorded calls run.
+            self._run_pending()
         return _Submitted(key, {key: (_wait_for_key, self, key)})
 
     def wait(self, futures: Any) -> Any:

@@ -893,10 +893,10 @@ def test_the_lines_written_by_prefects_own_handler_are_the_same(
         finally:
             stream_handler.setStream(old_stream)  # type: ignore[attr-defined]
         text = re.sub(r"(?m)^\[[^\]]*\] ", "", buffer.getvalue())
-        # Traceback frames inside Prefect's engine name whichever path ran; the user's frames,
+        # Traceback frames inside Prefect name whichever path ran; the user's frames,
         # the exception and every other line must be the same.
         text = re.sub(
-            r'(?m)^  File "[^"]*/src/prefect/engine/[^"]*", line \d+, in \w+\n(    .*\n)*', "", text
+            r'(?m)^  File "[^"]*/src/prefect/[^"]*", line \d+, in \w+\n(    .*\n)*', "", text
         )
         outputs.append(text.splitlines())
     assert "INFO - prefect.TaskRunner | Task 'x': Starting task run..." in outputs[0]

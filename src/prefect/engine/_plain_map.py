@@ -22,19 +22,33 @@ context.
 
 from __future__ import annotations
 
+import gc
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import prefect
 from prefect.engine import signals
 from prefect.engine.result import Result
 from prefect.engine.runner import ENDRUN, _step_raised, log_info
-from prefect.engine.state import Looped, Mapped, Pending, Running, State
+from prefect.engine.state import Looped, Mapped, Pending, Running, State, Success
 from prefect.engine.task_runner import TaskRunner
 from prefect.executors.local import LocalExecutor
 from prefect.utilities import executors
+from prefect.utilities._copy import shallow_copy_is_plain
 
 if TYPE_CHECKING:
     from prefect.core import Edge, Task
+
+# Every so many children, the objects alive (mostly the finished children's states, kept until
+# the flow run ends) move out of the cyclic garbage collector's reach until the map is over
+# (`gc.freeze`/`gc.unfreeze`): each full collection would otherwise scan every child so far,
+# which makes a map of a million children spend most of its time in the collector. Reference
+# counting frees the children's garbage as before; only cycles already made when a freeze
+# happens wait for the end of the map.
+_FREEZE_EVERY = 10_000
+
+_RUN_TASK_WITH_TIMEOUT = executors.run_task_with_timeout
+_STATE_INIT = State.__init__
+_MISSING: Any = object()
 
 # The step whose work `_run` does inline (named in its error messages).
 _GET_TASK_RUN_STATE = TaskRunner.get_task_run_state.__wrapped__  # type: ignore[attr-defined]
@@ -112,6 +126,16 @@ class PlainChildren:
         # Made before the children's context is entered, as each run makes its `Pending`.
         self.pending = Pending()
         self.running: State | None = None
+        self._freezes = False
+        self._frozen = False
+        # Whether `Success` and the runner's result are made as `_new_success` makes them.
+        self._plain_success = (
+            Success.__init__ is State.__init__  # type: ignore[misc]
+            and State.__init__ is _STATE_INIT  # type: ignore[misc]
+            and "__new__" not in Success.__dict__
+            and _is_plain_result(runner.result)
+        )
+        self._countdown = _FREEZE_EVERY
 
     def __enter__(self) -> PlainChildren:
         self._block = prefect.context(self.template)
@@ -120,11 +144,20 @@ class PlainChildren:
         self.expected = self.store.copy()
         # Made inside the context, as `set_task_to_running` makes it.
         self.running = Running(message="Starting task run.")
+        # See `_FREEZE_EVERY`; not when the cyclic collector is off or another user of
+        # `gc.freeze` has frozen objects (unfreezing would thaw theirs).
+        self._freezes = gc.isenabled() and gc.get_freeze_count() == 0
+        self._frozen = False
+        self._countdown = _FREEZE_EVERY
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
-        self._restore()
-        self._block.__exit__(*exc_info)
+        try:
+            self._restore()
+            self._block.__exit__(*exc_info)
+        finally:
+            if self._frozen:
+                gc.unfreeze()
 
     def _restore(self) -> None:
         store = self.store
@@ -135,6 +168,12 @@ class PlainChildren:
     def run_child(self, upstream_states: dict[Edge, State], index: int) -> State:
         """Run the child `index` of the map with `upstream_states`; what `run_task` would
         return for it."""
+        self._countdown -= 1
+        if not self._countdown:
+            self._countdown = _FREEZE_EVERY
+            if self._freezes:
+                gc.freeze()
+                self._frozen = True
         skip_on_upstream_skip = self.task.skip_on_upstream_skip
         try:
             for upstream_state in upstream_states.values():
@@ -205,14 +244,28 @@ class PlainChildren:
             # nothing logged at DEBUG.
             running = self.running
             try:
-                value = executors.run_task_with_timeout(self.task, (), raw_inputs, logger)
+                run_with_timeout = executors.run_task_with_timeout
+                if run_with_timeout is _RUN_TASK_WITH_TIMEOUT and self.task.timeout is None:
+                    value = self.task.run(**raw_inputs)  # type: ignore[func-returns-value]
+                else:
+                    value = run_with_timeout(self.task, (), raw_inputs, logger)
             except BaseException as exc:
                 try:
                     state = runner._task_run_raised(exc, name, task_inputs)
                 except (ENDRUN, signals.PrefectStateSignal, Exception) as raised:
                     state = _step_raised(runner, _GET_TASK_RUN_STATE, running, raised)  # type: ignore[arg-type]
             else:
-                state = runner._task_run_returned(value, None, task_inputs)
+                store = self.store
+                if self._plain_success and (
+                    value is None
+                    or store.get("checkpointing") is not True
+                    or self.task.checkpoint is False
+                ):
+                    # `_task_run_returned` with no result to write: `Success` holding a copy
+                    # of the runner's result with the value, made as their constructors would.
+                    state = _new_success(runner.result, value, store.get("task_tags", _MISSING))
+                else:
+                    state = runner._task_run_returned(value, None, task_inputs)
             state.cached_inputs = task_inputs
             if state.is_failed():
                 state = runner.check_for_retry(state, inputs=task_inputs)
@@ -244,3 +297,33 @@ class PlainChildren:
             self._block.__enter__()
             self.store = prefect.context.__dict__
             self.expected = self.store.copy()
+
+
+def _is_plain_result(result: Any) -> bool:
+    """Whether `result.from_value(value)` is a shallow copy with the value and no location."""
+    cls = type(result)
+    return (
+        cls.from_value is Result.from_value
+        and cls.copy is Result.copy
+        and shallow_copy_is_plain(cls)
+        and "__new__" not in vars(cls)
+    )
+
+
+def _new_success(result: Result, value: Any, tags: Any) -> State:
+    """`Success(result=result.from_value(value), message="Task run succeeded.")` made in a
+    context whose `task_tags` are `tags` (`_MISSING`: none), for a plain result (see
+    `_is_plain_result`) and the constructors of `State` and `Result` as they are here."""
+    values = result.__dict__.copy()
+    values["location"] = None
+    values["value"] = value
+    new_result = object.__new__(type(result))
+    new_result.__dict__ = values
+    state = object.__new__(Success)
+    state.__dict__ = {
+        "message": "Task run succeeded.",
+        "_result": new_result,
+        "context": {} if tags is _MISSING else {"tags": list(tags)},
+        "cached_inputs": {},
+    }
+    return state

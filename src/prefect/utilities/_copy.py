@@ -36,3 +36,12 @@ def shallow_copy(obj: T) -> T:
         new.__dict__ = obj.__dict__.copy()
         return new
     return copy.copy(obj)  # type: ignore[no-any-return]
+
+
+def shallow_copy_is_plain(cls: type) -> bool:
+    """Whether `shallow_copy` of an instance of `cls` is a new instance sharing its attribute
+    values (what callers that copy many instances may do themselves)."""
+    plain = _PLAIN_COPY.get(cls)
+    if plain is None:
+        plain = _PLAIN_COPY[cls] = _copies_plainly(cls)
+    return plain

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from prefect.engine.result import Result
 from prefect.engine.state import Mapped, State
-from prefect.utilities._copy import shallow_copy
+from prefect.utilities._copy import shallow_copy, shallow_copy_is_plain
 
 if TYPE_CHECKING:
     from prefect.core import Edge, Task
@@ -90,6 +91,29 @@ def _children_upstream_states(
         ((edge, upstream_state),) = from_items
         result = upstream_state._result  # type: ignore[attr-defined]
         values = result.value
+        state_cls, result_cls = type(upstream_state), type(result)
+        if (
+            shallow_copy_is_plain(state_cls)
+            and shallow_copy_is_plain(result_cls)
+            and result_cls.from_value is Result.from_value
+            and result_cls.copy is Result.copy
+        ):
+            # The copies `shallow_copy` and `from_value` would make, made here.
+            new = object.__new__
+            state_values = upstream_state.__dict__
+            result_values = result.__dict__
+            for index in range(n_children):
+                states = whole.copy()
+                item = new(result_cls)
+                item_values = item.__dict__ = result_values.copy()
+                item_values["location"] = None
+                item_values["value"] = values[index]
+                child = new(state_cls)
+                child_values = child.__dict__ = state_values.copy()
+                child_values["_result"] = item
+                states[edge] = child
+                yield states
+            return
         for index in range(n_children):
             states = whole.copy()
             child = shallow_copy(upstream_state)

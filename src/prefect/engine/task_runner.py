@@ -68,15 +68,15 @@ def _any_mapped(states: Iterable[State]) -> bool:
 
 def _upstream_state_set(upstream_states: dict[Edge, State]) -> Any:
     """The upstream states a step looks at: a non-mapped edge from a mapped task counts each of
-    its children."""
+    its children. (A collection to look through, duplicates included.)"""
     if not _any_mapped(upstream_states.values()):
         return upstream_states.values()  # the common case: nothing to expand
-    states: set[State] = set()
+    states: list[State] = []
     for edge, upstream_state in upstream_states.items():
         if not edge.mapped and isinstance(upstream_state, Mapped):
-            states.update(upstream_state.map_states)
+            states.extend(upstream_state.map_states)
         else:
-            states.add(upstream_state)
+            states.append(upstream_state)
     return states
 
 
@@ -108,11 +108,14 @@ class _ChildEdge(Edge):
         return self._hash
 
 
-def _trigger_states(upstream_states: dict[Edge, State]) -> dict[Edge, State]:
+def _trigger_states(upstream_states: dict[Edge, State], trigger: Any = None) -> Any:
     """Triggers get `{edge: state}` (as in 1.x); a mapped task feeding this one unmapped counts
-    each of its children."""
+    each of its children. Prefect's own triggers look only at the states: they get the states
+    themselves (which they also accept), without an edge made per child."""
     if not _any_mapped(upstream_states.values()):
         return upstream_states
+    if getattr(trigger, "__module__", None) == "prefect.triggers":
+        return _upstream_state_set(upstream_states)
     states: dict[Edge, State] = {}
     for edge, upstream_state in upstream_states.items():
         if not edge.mapped and isinstance(upstream_state, Mapped):
@@ -541,7 +544,8 @@ class TaskRunner(Runner):
                 `Paused`, `Skipped`), or `TriggerFailed` for an unexpected error or `False`
         """
         try:
-            if not self.task.trigger(_trigger_states(upstream_states)):
+            trigger = self.task.trigger
+            if not trigger(_trigger_states(upstream_states, trigger)):
                 raise signals.TRIGGERFAIL(message="Trigger failed")
         except (signals.PrefectStateSignal, Exception) as exc:
             self._trigger_raised(exc)

@@ -188,9 +188,11 @@ def spy_on_fast_paths(patch: pytest.MonkeyPatch, runs: list[str]) -> None:
     if PlainChildren is not None:
         run_child = PlainChildren._run
 
-        def child_spy(self: Any, runner: Any, logger: Any, upstream: Any, name: str) -> State:
+        def child_spy(
+            self: Any, runner: Any, logger: Any, upstream: Any, name: str, *rest: Any
+        ) -> State:
             runs.append(name)
-            return run_child(self, runner, logger, upstream, name)  # type: ignore[no-any-return]
+            return run_child(self, runner, logger, upstream, name, *rest)  # type: ignore[no-any-return]
 
         patch.setattr(PlainChildren, "_run", child_spy)
 
@@ -1154,3 +1156,36 @@ class BrokenState(Success):
 def test_an_upstream_state_that_raises_is_the_same(tmp_path: Path) -> None:
     scenario = lambda run: run_direct(run, {"x": BrokenState(result=1)})()  # noqa: E731
     check_equivalent(scenario, tmp_path, None)
+
+
+@pytest.mark.parametrize("name", sorted(FLOWS))
+def test_a_flow_run_on_a_local_dask_executor_is_the_same_on_both_paths(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The children's shared runs also serve a LocalDaskExecutor's batches (the synchronous
+    scheduler here, for a deterministic order of lines)."""
+    import functools
+
+    from prefect.executors import LocalDaskExecutor
+
+    monkeypatch.setattr(
+        prefect.engine,
+        "get_default_executor_class",
+        lambda: functools.partial(LocalDaskExecutor, scheduler="sync"),
+    )
+    scenario, _, _ = FLOWS[name]
+    baseline = dict(prefect.context)
+    fast = observe(scenario, tmp_path, plain=True)
+    prefect.context.clear()
+    prefect.context.update(baseline)
+    full = observe(scenario, tmp_path, plain=False)
+    assert full.plain_runs == []
+    # Dask orders independent batches its own way: the same lines and contexts, in any order.
+    assert fast.outcome == full.outcome
+    assert sorted(map(repr, fast.logs)) == sorted(map(repr, full.logs))
+    assert sorted(map(repr, fast.seen)) == sorted(map(repr, full.seen))
+    assert fast.files == full.files
+    assert fast.context_changes == full.context_changes
+    assert set(fast.context_changes) <= {"caches"}
+    if name == "mapping":
+        assert any("[" in run for run in fast.plain_runs), fast.plain_runs

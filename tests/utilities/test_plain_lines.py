@@ -588,3 +588,76 @@ def test_a_plain_format_failing_for_the_values_goes_to_handle_error_not_to_the_c
         log_info(logger, MSG, "x")
     assert len(errors) == 2
     assert buf.getvalue() == ""
+
+
+def test_lines_written_from_several_threads_to_a_file_stay_whole(
+    handler, logger, quiet_root, fast_results, tmp_path
+):
+    """Threads writing plain lines to a real file at once: every line whole, each thread's in
+    its order, none lost."""
+    path = tmp_path / "lines.log"
+    stream = open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed below
+    old = handler.setStream(stream)
+    barrier = threading.Barrier(4)
+
+    def work(n: int) -> None:
+        barrier.wait()
+        for i in range(500):
+            log_info(logger, "Task '%s': Starting task run...", f"t{n}-{i}" + "x" * (i % 50))
+
+    try:
+        with quiet_root():
+            threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(30)
+        handler.flush()
+    finally:
+        handler.setStream(old)
+        stream.close()
+    assert len(fast_results) == 2000 and all(fast_results)
+    lines = path.read_text(encoding="utf-8").split("\n")
+    assert lines[-1] == ""
+    pattern = re.compile(
+        r"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\+0000\] INFO - prefect\.TaskRunner \| "
+        r"Task 't(\d)-(\d+)x*': Starting task run\.\.\.$"
+    )
+    seen = []
+    for line in lines[:-1]:
+        match = pattern.match(line)
+        assert match, line
+        seen.append((int(match.group(1)), int(match.group(2))))
+    assert sorted(seen) == [(n, i) for n in range(4) for i in range(500)]
+    for n in range(4):
+        assert [i for m, i in seen if m == n] == list(range(500))
+
+
+def test_a_thread_finding_the_handler_busy_leaves_its_line_to_the_holder(
+    handler, buf, logger, quiet_root
+):
+    """No thread waits for the handler's lock to write a line: the thread holding it writes
+    the lines queued meanwhile, in order, before it lets go."""
+    done = threading.Event()
+
+    def work() -> None:
+        log_info(logger, "Task '%s': Starting task run...", "queued-1")
+        log_info(logger, "Task '%s': Starting task run...", "queued-2")
+        done.set()
+
+    with quiet_root():
+        handler.acquire()
+        try:
+            log_info(logger, "Task '%s': Starting task run...", "holder")
+            thread = threading.Thread(target=work)
+            thread.start()
+            assert done.wait(10), "a thread waited for the handler lock"
+            thread.join(10)
+            # Written by this thread (it holds the lock, re-entrantly); the others queued.
+            assert "queued" not in buf.getvalue()
+            assert "'holder'" in buf.getvalue()
+        finally:
+            handler.release()
+    text = buf.getvalue()
+    assert text.index("'holder'") < text.index("'queued-1'") < text.index("'queued-2'")
+    assert text.count("\n") == 3

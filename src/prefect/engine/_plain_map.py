@@ -18,11 +18,19 @@ The flow runner still submits each child to the executor (the 1.x contract). A c
 upstream states would not take the plain path (an upstream task unfinished or skipped, a
 mapped task feeding it whole) runs through `run_task` like any other, outside the shared
 context.
+
+On a `LocalDaskExecutor` running in this process (threads, or the synchronous scheduler), the
+children run in batches in its threads: each batch enters the children's context once in its
+thread (`batch_scope`, which `_batching.run_batch` enters around consecutive calls of one
+owner). A child run in a thread without a scope takes the full path.
 """
 
 from __future__ import annotations
 
 import gc
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import prefect
@@ -80,9 +88,14 @@ class PlainChildren:
             run_fully: runs one child the usual way (through `run_task`), given its upstream
                 states and map index
         """
+        if type(executor) is LocalExecutor:
+            batched = False
+        elif _runs_batches_here(executor):
+            batched = True
+        else:
+            return None
         if (
-            type(executor) is not LocalExecutor
-            or "submit" in executor.__dict__
+            "submit" in executor.__dict__
             or task_runner_cls is not TaskRunner
             or handlers
             or task_state is not None
@@ -92,15 +105,19 @@ class PlainChildren:
         runner = TaskRunner._for_task_context(task, handlers, flow_result, task_context)
         if not runner._task_runs_plainly():
             return None
-        return cls(runner, task_context, run_fully)
+        return cls(runner, task_context, run_fully, batched)
 
     def __init__(
         self,
         runner: TaskRunner,
         task_context: dict[str, Any],
         run_fully: Callable[[dict[Edge, State], int], State],
+        batched: bool = False,
     ) -> None:
         task = runner.task
+        # Whether the children run in an executor's batches (`batch_scope`) rather than at
+        # once inside this object's `with` block.
+        self.batched = batched
         self.runner = runner
         self.task = task
         self.name = task.name
@@ -120,9 +137,9 @@ class PlainChildren:
             template["checkpointing"] = _checkpointing(template)
         template["logger"] = task.logger
         self.template = template
-        self._block: Any = None
-        self.store: dict[str, Any] = {}
-        self.expected: dict[str, Any] = {}
+        # The children's context entered in a thread (`_Scope`), per thread.
+        self._scopes = threading.local()
+        self._scope: _Scope | None = None  # the `with` block's
         # Made before the children's context is entered, as each run makes its `Pending`.
         self.pending = Pending()
         self.running: State | None = None
@@ -138,12 +155,7 @@ class PlainChildren:
         self._countdown = _FREEZE_EVERY
 
     def __enter__(self) -> PlainChildren:
-        self._block = prefect.context(self.template)
-        self._block.__enter__()
-        self.store = prefect.context.__dict__
-        self.expected = self.store.copy()
-        # Made inside the context, as `set_task_to_running` makes it.
-        self.running = Running(message="Starting task run.")
+        self._scope = self._enter_scope()
         # See `_FREEZE_EVERY`; not when the cyclic collector is off or another user of
         # `gc.freeze` has frozen objects (unfreezing would thaw theirs).
         self._freezes = gc.isenabled() and gc.get_freeze_count() == 0
@@ -153,21 +165,41 @@ class PlainChildren:
 
     def __exit__(self, *exc_info: Any) -> None:
         try:
-            self._restore()
-            self._block.__exit__(*exc_info)
+            scope, self._scope = self._scope, None
+            if scope is not None:
+                self._exit_scope(scope, exc_info)
         finally:
             if self._frozen:
                 gc.unfreeze()
 
-    def _restore(self) -> None:
-        store = self.store
-        if store != self.expected:
-            store.clear()
-            store.update(self.expected)
+    @contextmanager
+    def batch_scope(self) -> Iterator[None]:
+        """The children's context, entered in this thread for a batch of children."""
+        scope = self._enter_scope()
+        try:
+            yield
+        finally:
+            self._exit_scope(scope, (None, None, None))
+
+    def _enter_scope(self) -> _Scope:
+        scope = _Scope(self.template)
+        if self.running is None:
+            # Made inside the context, as `set_task_to_running` makes it.
+            self.running = Running(message="Starting task run.")
+        self._scopes.scope = scope
+        return scope
+
+    def _exit_scope(self, scope: _Scope, exc_info: Any) -> None:
+        if getattr(self._scopes, "scope", None) is scope:
+            del self._scopes.scope
+        scope.exit(exc_info)
 
     def run_child(self, upstream_states: dict[Edge, State], index: int) -> State:
         """Run the child `index` of the map with `upstream_states`; what `run_task` would
         return for it."""
+        scope = getattr(self._scopes, "scope", None)
+        if scope is None:  # not inside `with` or a batch's scope in this thread
+            return self.run_fully(upstream_states, index)
         self._countdown -= 1
         if not self._countdown:
             self._countdown = _FREEZE_EVERY
@@ -182,24 +214,24 @@ class PlainChildren:
                     or not upstream_state.is_finished()
                     or (skip_on_upstream_skip and upstream_state.is_skipped())
                 ):
-                    return self._run_outside(upstream_states, index)
+                    return self._run_outside(scope, upstream_states, index)
         except Exception:
-            return self._run_outside(upstream_states, index)  # the full path reports it
+            return self._run_outside(scope, upstream_states, index)  # the full path reports it
         if self.logger.isEnabledFor(10):
-            return self._run_outside(upstream_states, index)
-        store = self.store
-        expected = self.expected
+            return self._run_outside(scope, upstream_states, index)
+        store = scope.store
+        expected = scope.expected
         name = f"{self.name}[{index}]"
         store["map_index"] = expected["map_index"] = index
         store["task_full_name"] = expected["task_full_name"] = name
         runner = self.runner
         logger = self.logger
         try:
-            state = self._run(runner, logger, upstream_states, name)
+            state = self._run(runner, logger, upstream_states, name, store)
         except executors.RecursiveCall as call:
             # A loop: the next iterations run as `TaskRunner.run` runs them, from the
             # children's context as it was before this one.
-            self._restore()
+            scope.restore()
             function = getattr(call.func, "__wrapped_func__", call.func)
             return executors.tail_recursive(function)(*call.args, **call.kwargs)  # type: ignore[no-any-return]
         finally:
@@ -214,8 +246,9 @@ class PlainChildren:
         logger: Any,
         upstream_states: dict[Edge, State],
         name: str,
+        store: dict[str, Any],
     ) -> State:
-        # `TaskRunner._run_plainly`, in the children's shared context.
+        # `TaskRunner._run_plainly`, in the children's shared context (`store`).
         state: State = self.pending
         try:
             log_info(logger, _STARTING, name)
@@ -255,7 +288,6 @@ class PlainChildren:
                 except (ENDRUN, signals.PrefectStateSignal, Exception) as raised:
                     state = _step_raised(runner, _GET_TASK_RUN_STATE, running, raised)  # type: ignore[arg-type]
             else:
-                store = self.store
                 if self._plain_success and (
                     value is None
                     or store.get("checkpointing") is not True
@@ -274,7 +306,7 @@ class PlainChildren:
                     state,
                     inputs=task_inputs,
                     upstream_states=upstream_states,
-                    context=self.store.copy(),
+                    context=store.copy(),
                 )
         except (ENDRUN, signals.PrefectStateSignal) as exc:
             state = exc.state
@@ -285,18 +317,52 @@ class PlainChildren:
         log_info(logger, _FINISHED, name, type(state).__name__)
         return state
 
-    def _run_outside(self, upstream_states: dict[Edge, State], index: int) -> State:
+    def _run_outside(self, scope: _Scope, upstream_states: dict[Edge, State], index: int) -> State:
         """Run a child the usual way, with the context as it was outside the children's."""
-        self._restore()
-        block = self._block
-        block.__exit__(None, None, None)
+        scope.suspend()
         try:
             return self.run_fully(upstream_states, index)
         finally:
-            self._block = prefect.context(self.template)
-            self._block.__enter__()
-            self.store = prefect.context.__dict__
-            self.expected = self.store.copy()
+            scope.resume()
+
+
+class _Scope:
+    """The children's context entered in one thread: the block, the thread's context values
+    and what they are between children."""
+
+    __slots__ = ("template", "block", "store", "expected")
+
+    def __init__(self, template: dict[str, Any]) -> None:
+        self.template = template
+        self.resume()
+
+    def resume(self) -> None:
+        self.block = prefect.context(self.template)
+        self.block.__enter__()
+        self.store: dict[str, Any] = prefect.context.__dict__
+        self.expected = self.store.copy()
+
+    def restore(self) -> None:
+        """Undo what the last child changed in the context."""
+        store = self.store
+        if store != self.expected:
+            store.clear()
+            store.update(self.expected)
+
+    def suspend(self) -> None:
+        self.restore()
+        self.block.__exit__(None, None, None)
+
+    def exit(self, exc_info: Any) -> None:
+        self.restore()
+        self.block.__exit__(*exc_info)
+
+
+def _runs_batches_here(executor: Any) -> bool:
+    """Whether `executor` is a `LocalDaskExecutor` running its batches in this process."""
+    from prefect.executors.dask import LocalDaskExecutor
+
+    return type(executor) is LocalDaskExecutor and executor.scheduler in ("threads", "synchronous")
 
 
 def _is_plain_result(result: Any) -> bool:

@@ -21,6 +21,7 @@ from prefect.engine.state import (
     Success,
 )
 from prefect.engine.task_runner import TaskRunner
+from prefect.executors.local import LocalExecutor
 from prefect.utilities import _mapping, executors
 from prefect.utilities._log_records import flush_pending_lines
 from prefect.utilities.collections import flatten_seq
@@ -411,7 +412,10 @@ class FlowRunner(Runner):
                     submitted = []
                     plain = (
                         None
+                        # (Children of a mapped task that feeds this one whole get its
+                        # children's futures resolved by the executor: through `run_task`.)
                         if task_state is not None
+                        or (upstream_mapped_states and not isinstance(executor, LocalExecutor))
                         else PlainChildren.for_map(
                             executor,
                             task,
@@ -425,7 +429,19 @@ class FlowRunner(Runner):
                             ),
                         )
                     )
-                    if plain is not None:
+                    if plain is not None and plain.batched:
+                        # A LocalDaskExecutor's threads: see `prefect.engine._plain_map`.
+                        run_child = plain.run_child
+                        for index, child_upstream_states in enumerate(list_of_upstream_states):
+                            submitted.append(
+                                executor.submit(
+                                    run_child,
+                                    child_upstream_states,
+                                    index,
+                                    extra_context=_extra_context(task, {"map_index": index}),
+                                )
+                            )
+                    elif plain is not None:
                         # LocalExecutor, plain task: see `prefect.engine._plain_map`.
                         with plain:
                             run_child = plain.run_child

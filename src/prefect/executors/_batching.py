@@ -147,15 +147,35 @@ def run_batch(
     batch: Batch, upstream: list[dict[str, Any]], is_future: Callable[[Any], bool]
 ) -> dict[str, Any]:
     """Run a batch's calls in order; return `{call key: result}` (a `Raised` for a call that
-    raised). `upstream` holds the results of the batches it depends on."""
+    raised). `upstream` holds the results of the batches it depends on.
+
+    Consecutive calls of methods of one object with a `batch_scope()` (the mapped children of
+    a plain task, see `prefect.engine._plain_map`) run inside one such scope."""
     known = merged([batch.known, *upstream])
     own: dict[str, Any] = {}
-    for call in batch.calls:
-        try:
-            args = resolve(call.args, is_future, known)
-            kwargs = resolve(call.kwargs, is_future, known)
-            result = call.fn(*args, **kwargs)
-        except Exception as exc:
-            result = Raised(exc)
-        known[call.key] = own[call.key] = result
+    owner: Any = None
+    scope: Any = None
+    try:
+        for call in batch.calls:
+            fn = call.fn
+            fn_owner = getattr(fn, "__self__", None)
+            if fn_owner is not owner:
+                if scope is not None:
+                    scope, done = None, scope
+                    done.__exit__(None, None, None)
+                owner = fn_owner
+                enter_scope = getattr(owner, "batch_scope", None)
+                if enter_scope is not None:
+                    scope = enter_scope()
+                    scope.__enter__()
+            try:
+                args = resolve(call.args, is_future, known)
+                kwargs = resolve(call.kwargs, is_future, known)
+                result = fn(*args, **kwargs)
+            except Exception as exc:
+                result = Raised(exc)
+            known[call.key] = own[call.key] = result
+    finally:
+        if scope is not None:
+            scope.__exit__(None, None, None)
     return own

@@ -15,6 +15,7 @@ call); the classes here do the same work with fewer steps and give the same resu
 
 from __future__ import annotations
 
+import collections
 import logging
 import os
 import re
@@ -334,38 +335,107 @@ def flush_pending_lines() -> None:
 
 class PrefectStreamHandler(logging.StreamHandler):
     """A `StreamHandler` that, for a handler without filters, formats, writes and flushes a
-    record under one acquisition of its lock (the standard one takes it again to flush), and
-    flushes bursts of lines together (see `_DeferredFlusher`)."""
+    record under one acquisition of its lock (the standard one takes it again to flush),
+    flushes bursts of lines together (see `_DeferredFlusher`), and never makes a thread wait
+    for its lock to write a line.
+
+    Lines are queued, and whichever thread holds the lock writes every queued line before it
+    lets go (`release`): a thread that finds the lock taken leaves its line to that thread.
+    Threads logging at once (a `LocalDaskExecutor`'s) would otherwise queue on the lock line
+    after line, at two context switches a line. Each thread's lines keep their order, and
+    every line is written whole, before its thread's next one.
+    """
 
     _flushed_at = 0.0
     # Whether the flusher holds this handler (its lines written since are flushed with it).
     _flush_deferred = False
 
+    def __init__(self, stream: Any = None) -> None:
+        super().__init__(stream)
+        self._lines: collections.deque[str] = collections.deque()
+
     def handle(self, record: logging.LogRecord) -> Any:
         if self.filters:
             return super().handle(record)
-        lock = self.lock
-        if lock is None:  # pragma: no cover - only after `createLock` was overridden
+        if self.lock is None:  # pragma: no cover - only after `createLock` was overridden
             self.emit(record)
-        else:
-            with lock:
-                self.emit(record)
+            return True
+        self.acquire()
+        try:
+            self.emit(record)
+        finally:
+            self.release()
         return True
 
     def write_line(self, line: str) -> None:
-        """Write `line` and the terminator; flush unless the last flush was under
-        `FLUSH_INTERVAL` ago, in which case the flush comes a moment later (a stream without
-        `flush` is not flushed)."""
+        """Write `line` and the terminator (now, or at once by the thread writing for this
+        handler); flush unless the last flush was under `FLUSH_INTERVAL` ago, in which case
+        the flush comes a moment later (a stream without `flush` is not flushed).
+
+        Raises:
+            Exception: what writing to the stream raised (for the line of this call or an
+                earlier one queued by another thread)
+        """
+        lines = self._lines
+        lines.append(line + self.terminator)
+        lock = self.lock
+        while lines:
+            if not lock.acquire(blocking=False):  # type: ignore[union-attr]
+                return  # the thread holding the lock writes the line before it lets go
+            try:
+                self._write_queued(flush=False)
+            finally:
+                lock.release()  # type: ignore[union-attr]
+            # A line queued after the last check but before the release is written now.
+
+    def _write_queued(self, flush: bool) -> None:
+        """Write the queued lines; flush now (`flush`) or soon. Holding the lock."""
+        lines = self._lines
         stream = self.stream
-        stream.write(line + self.terminator)
-        flush = getattr(stream, "flush", None)
-        if flush is not None:
+        write = stream.write
+        while lines:
+            write(lines.popleft())
+        flush_stream = getattr(stream, "flush", None)
+        if flush_stream is not None:
             now = time.monotonic()
-            if now - self._flushed_at >= FLUSH_INTERVAL:
+            if flush or now - self._flushed_at >= FLUSH_INTERVAL:
                 self._flushed_at = now
-                flush()
+                flush_stream()
             elif not self._flush_deferred:
                 _flusher.defer(self)
+
+    def release(self) -> None:
+        """Release the lock, after writing the lines queued while it was held."""
+        lock = self.lock
+        if lock is None:  # pragma: no cover - only after `createLock` was overridden
+            return
+        try:
+            if self._lines:
+                self._write_queued(flush=False)
+        finally:
+            lock.release()
+        if self._lines:  # queued between the write and the release
+            self._write_pending_lines()
+
+    def _write_pending_lines(self) -> None:
+        lock = self.lock
+        lines = self._lines
+        while lines:
+            if not lock.acquire(blocking=False):  # type: ignore[union-attr]
+                return
+            try:
+                self._write_queued(flush=False)
+            finally:
+                lock.release()  # type: ignore[union-attr]
+
+    def flush(self) -> None:
+        """Write the queued lines and flush the stream."""
+        self.acquire()
+        try:
+            if self.stream is not None and hasattr(self.stream, "write"):
+                self._write_queued(flush=True)
+        finally:
+            self.release()
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -451,26 +521,17 @@ def write_plain_line(logger: logging.Logger, level: int, msg: str, args: tuple) 
     except Exception:
         return False
     if len(writers) == 1:  # the usual case: one line for one handler
-        with writer.lock:
-            try:
-                writer.write_line(line)
-            except RecursionError:
-                raise
-            except Exception:
-                writer.handleError(
-                    logger.makeRecord(logger.name, level, "(unknown file)", 0, msg, args, None)
-                )
-        return True
+        lines = [line]
     for handler, line in zip(writers, lines):
-        with handler.lock:
-            try:
-                handler.write_line(line)
-            except RecursionError:
-                raise
-            except Exception:
-                handler.handleError(
-                    logger.makeRecord(logger.name, level, "(unknown file)", 0, msg, args, None)
-                )
+        # (`write_line` takes the handler's lock, or leaves the line to its holder.)
+        try:
+            handler.write_line(line)
+        except RecursionError:
+            raise
+        except Exception:
+            handler.handleError(
+                logger.makeRecord(logger.name, level, "(unknown file)", 0, msg, args, None)
+            )
     return True
 
 

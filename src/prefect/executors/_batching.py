@@ -57,10 +57,11 @@ class Batch:
 _CONTAINERS = (dict, list, tuple, set, frozenset)
 
 
-def references(obj: Any, is_future: Callable[[Any], bool], found: list[str]) -> None:
-    """Append to `found` the keys of the futures in `obj` (itself, or nested in plain lists,
-    tuples, sets and dict values; other objects are not looked into)."""
-    if is_future(obj):
+def references(obj: Any, future_type: Any, found: list[str]) -> None:
+    """Append to `found` the keys of the futures (instances of `future_type`) in `obj` (itself,
+    or nested in plain lists, tuples, sets and dict values; other objects are not looked
+    into)."""
+    if type(obj) is future_type:
         found.append(obj.key)
         return
     kind = type(obj)
@@ -71,16 +72,16 @@ def references(obj: Any, is_future: Callable[[Any], bool], found: list[str]) -> 
     else:
         return
     for item in items:
-        if is_future(item):
+        if type(item) is future_type:
             found.append(item.key)
         elif type(item) in _CONTAINERS:
-            references(item, is_future, found)
+            references(item, future_type, found)
 
 
-def resolve(obj: Any, is_future: Callable[[Any], bool], results: dict[str, Any]) -> Any:
+def resolve(obj: Any, future_type: Any, results: dict[str, Any]) -> Any:
     """`obj` with each future replaced by its result (containers holding none are returned as
     they are). A result that is `Raised` raises its error."""
-    if is_future(obj):
+    if type(obj) is future_type:
         value = results[obj.key]
         if type(value) is Raised:
             raise value.error
@@ -89,8 +90,8 @@ def resolve(obj: Any, is_future: Callable[[Any], bool], results: dict[str, Any])
     if kind is dict:
         changed: dict | None = None
         for key, item in obj.items():
-            if is_future(item) or type(item) in _CONTAINERS:
-                new = resolve(item, is_future, results)
+            if type(item) is future_type or type(item) in _CONTAINERS:
+                new = resolve(item, future_type, results)
                 if new is not item:
                     if changed is None:
                         changed = dict(obj)
@@ -100,8 +101,8 @@ def resolve(obj: Any, is_future: Callable[[Any], bool], results: dict[str, Any])
         items = list(obj)
         replaced = False
         for index, item in enumerate(items):
-            if is_future(item) or type(item) in _CONTAINERS:
-                new = resolve(item, is_future, results)
+            if type(item) is future_type or type(item) in _CONTAINERS:
+                new = resolve(item, future_type, results)
                 if new is not item:
                     items[index] = new
                     replaced = True
@@ -143,9 +144,7 @@ def merged(results: Iterable[dict[str, Any]]) -> dict[str, Any]:
     return known
 
 
-def run_batch(
-    batch: Batch, upstream: list[dict[str, Any]], is_future: Callable[[Any], bool]
-) -> dict[str, Any]:
+def run_batch(batch: Batch, upstream: list[dict[str, Any]], future_type: Any) -> dict[str, Any]:
     """Run a batch's calls in order; return `{call key: result}` (a `Raised` for a call that
     raised). `upstream` holds the results of the batches it depends on.
 
@@ -169,9 +168,13 @@ def run_batch(
                     scope = enter_scope()
                     scope.__enter__()
             try:
-                args = resolve(call.args, is_future, known)
-                kwargs = resolve(call.kwargs, is_future, known)
-                result = fn(*args, **kwargs)
+                if call.dependencies:
+                    result = fn(
+                        *resolve(call.args, future_type, known),
+                        **resolve(call.kwargs, future_type, known),
+                    )
+                else:  # no future among the arguments (`references` found none)
+                    result = fn(*call.args, **call.kwargs)
             except Exception as exc:
                 result = Raised(exc)
             known[call.key] = own[call.key] = result

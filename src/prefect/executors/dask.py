@@ -10,7 +10,9 @@ dashboard and logs show which task a piece of work belongs to.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -33,11 +35,24 @@ __all__ = ["DaskExecutor", "LocalDaskExecutor", "PrefectCallback"]
 _CONNECT_TIMEOUT = 8
 
 
+# Unique ids of Dask keys: random per process, then counted (a `uuid4` per key costs a system
+# call and a Python-level object for every task run).
+_KEY_TOKEN = [uuid.uuid4().hex[:20]]
+_KEY_COUNTER = itertools.count()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=lambda: _KEY_TOKEN.__setitem__(0, uuid.uuid4().hex[:20]))
+
+
+def _unique_id() -> str:
+    """32 hex digits, unique across processes (as `uuid4().hex` is)."""
+    return f"{_KEY_TOKEN[0]}{next(_KEY_COUNTER):012x}"
+
+
 def _task_key(extra_context: dict | None) -> str | None:
     """A Dask key naming the Prefect task: `<task name>-<unique id>[-<map index>]`."""
     if not extra_context or "task_name" not in extra_context:
         return None
-    key = f"{extra_context['task_name']}-{uuid.uuid4().hex}"
+    key = f"{extra_context['task_name']}-{_unique_id()}"
     index = extra_context.get("task_index")
     if index is not None:
         key = f"{key}-{index}"
@@ -130,12 +145,8 @@ class _Submitted(Delayed):
     __slots__ = ()
 
 
-def _is_submitted(obj: Any) -> bool:
-    return type(obj) is _Submitted
-
-
 def _run_local_batch(batch: _batching.Batch, upstream: list[dict[str, Any]]) -> dict[str, Any]:
-    return _batching.run_batch(batch, upstream, _is_submitted)
+    return _batching.run_batch(batch, upstream, _Submitted)
 
 
 # `LocalDaskExecutor` runs the calls recorded so far when this many are waiting.
@@ -250,10 +261,10 @@ class LocalDaskExecutor(Executor):
         if self.scheduler == "processes":
             task_name = (extra_context or {}).get("task_name")
             fn = _PicklableResult(fn, task_name, "LocalDaskExecutor(scheduler='processes')")
-        key = _task_key(extra_context) or f"{getattr(fn, '__name__', 'call')}-{uuid.uuid4().hex}"
+        key = _task_key(extra_context) or f"{getattr(fn, '__name__', 'call')}-{_unique_id()}"
         dependencies: list[str] = []
-        _batching.references(args, _is_submitted, dependencies)
-        _batching.references(kwargs, _is_submitted, dependencies)
+        _batching.references(args, _Submitted, dependencies)
+        _batching.references(kwargs, _Submitted, dependencies)
         pending = self._pending
         pending.append(_batching.Call(key, fn, args, kwargs, dependencies))
         if len(pending) >= _MAX_PENDING_CALLS:
@@ -277,7 +288,7 @@ class LocalDaskExecutor(Executor):
         """
         if self._pending:
             self._run_pending()
-        return _batching.resolve(futures, _is_submitted, self._results)
+        return _batching.resolve(futures, _Submitted, self._results)
 
     def _run_pending(self) -> None:
         calls, self._pending = self._pending, []
@@ -587,8 +598,8 @@ class DaskExecutor(Executor):
         wrapped = _PicklableResult(fn, task_name, "DaskExecutor")
         key = _task_key(extra_context)
         dependencies: list[str] = []
-        _batching.references(args, _is_batched, dependencies)
-        _batching.references(kwargs, _is_batched, dependencies)
+        _batching.references(args, _Batched, dependencies)
+        _batching.references(kwargs, _Batched, dependencies)
         if key is not None and (extra_context or {}).get("task_index") is not None:
             if self._buffer and self._buffer_options != options:
                 self._send_buffer()
@@ -668,12 +679,12 @@ class DaskExecutor(Executor):
         self._send_buffer()
         self._children_in_row = 0
         wanted: list[str] = []
-        _batching.references(futures, _is_batched, wanted)
+        _batching.references(futures, _Batched, wanted)
         if wanted:
             keys = {self._batch_of[child] for child in wanted}
             gathered = self.client.gather({k: self._batches[k] for k in keys})
             results = _batching.merged(gathered.values())
-            futures = _batching.resolve(futures, _is_batched, results)
+            futures = _batching.resolve(futures, _Batched, results)
         return self.client.gather(futures)
 
 
@@ -693,12 +704,8 @@ class _Batched:
         return f"<batched task run {self.key}>"
 
 
-def _is_batched(obj: Any) -> bool:
-    return type(obj) is _Batched
-
-
 def _run_dask_batch(batch: _batching.Batch, upstream: dict[str, dict[str, Any]]) -> dict:
-    return _batching.run_batch(batch, list(upstream.values()), _is_batched)
+    return _batching.run_batch(batch, list(upstream.values()), _Batched)
 
 
 def _call_with_batches(
@@ -706,8 +713,8 @@ def _call_with_batches(
 ) -> Any:
     known = _batching.merged(batches.values())
     return fn(
-        *_batching.resolve(args, _is_batched, known),
-        **_batching.resolve(kwargs, _is_batched, known),
+        *_batching.resolve(args, _Batched, known),
+        **_batching.resolve(kwargs, _Batched, known),
     )
 
 

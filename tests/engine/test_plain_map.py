@@ -1,5 +1,6 @@
-"""The mapped children's shared plain runs (`prefect.engine._plain_map`): the objects they make
-directly are the ones the constructors make, and the collector is handed back as it was."""
+"""Plain runs (`prefect.engine._plain_run`) and the mapped children's shared runs
+(`prefect.engine._plain_map`): the objects they make directly are the ones the constructors
+make, and the collector is handed back as it was."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 
 import prefect
 from prefect import Flow, task
-from prefect.engine import _plain_map
+from prefect.engine import _plain_map, _plain_run
 from prefect.engine.result import Result
 from prefect.engine.results import LocalResult
 from prefect.engine.state import Success
@@ -26,7 +27,7 @@ def test_a_success_made_directly_is_the_one_the_constructor_makes() -> None:
     with prefect.context(task_tags={"b", "a"}):
         expected = Success(result=base.from_value(3), message="Task run succeeded.")
         tags = prefect.context.get("task_tags")
-    made = _plain_map._new_success(base, 3, tags)
+    made = _plain_run.new_success(base, 3, tags)
     assert type(made) is Success
     assert vars(made).keys() == vars(expected).keys()
     assert sorted(made.context["tags"]) == sorted(expected.context["tags"])
@@ -35,7 +36,7 @@ def test_a_success_made_directly_is_the_one_the_constructor_makes() -> None:
     assert vars(made._result) == vars(expected._result)
     assert made._result is not base
     # Without tags in the context, no tags key, as the constructor does.
-    bare = _plain_map._new_success(base, None, _plain_map._MISSING)
+    bare = _plain_run.new_success(base, None, _plain_run.MISSING)
     assert bare.context == Success(result=base.from_value(None)).context == {}
 
 
@@ -44,9 +45,9 @@ def test_results_with_their_own_copies_are_not_made_directly() -> None:
         def from_value(self, value):  # type: ignore[no-untyped-def]
             return super().from_value(value * 10)
 
-    assert _plain_map._is_plain_result(Result())
-    assert _plain_map._is_plain_result(LocalResult(dir="/tmp"))
-    assert not _plain_map._is_plain_result(Custom())
+    assert _plain_run.makes_plain_success(Result())
+    assert _plain_run.makes_plain_success(LocalResult(dir="/tmp"))
+    assert not _plain_run.makes_plain_success(Custom())
 
     with Flow("custom", result=Custom()) as flow:
         mapped = inc.map([1, 2])

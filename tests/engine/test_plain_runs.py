@@ -186,15 +186,17 @@ def spy_on_fast_paths(patch: pytest.MonkeyPatch, runs: list[str]) -> None:
 
     patch.setattr(TaskRunner, "_run_plainly", spy)
     if PlainChildren is not None:
-        run_child = PlainChildren._run
+        from prefect.engine import _plain_map
+
+        run_plain = _plain_map.run_plain
 
         def child_spy(
-            self: Any, runner: Any, logger: Any, upstream: Any, name: str, *rest: Any
+            runner: Any, upstream: Any, trigger_input: Any, name: str, *rest: Any
         ) -> State:
             runs.append(name)
-            return run_child(self, runner, logger, upstream, name, *rest)  # type: ignore[no-any-return]
+            return run_plain(runner, upstream, trigger_input, name, *rest)
 
-        patch.setattr(PlainChildren, "_run", child_spy)
+        patch.setattr(_plain_map, "run_plain", child_spy)
 
 
 def observe(scenario: Scenario, tmp_path: Path, *, plain: bool) -> Observation:

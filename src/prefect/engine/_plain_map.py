@@ -34,14 +34,12 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import prefect
-from prefect.engine import signals
+from prefect.engine._plain_run import checkpointing, makes_plain_success, run_plain
 from prefect.engine.result import Result
-from prefect.engine.runner import ENDRUN, _step_raised, log_info
-from prefect.engine.state import Looped, Mapped, Pending, Running, State, Success
+from prefect.engine.state import Mapped, Pending, Running, State
 from prefect.engine.task_runner import TaskRunner
 from prefect.executors.local import LocalExecutor
 from prefect.utilities import executors
-from prefect.utilities._copy import shallow_copy_is_plain
 
 if TYPE_CHECKING:
     from prefect.core import Edge, Task
@@ -53,16 +51,6 @@ if TYPE_CHECKING:
 # counting frees the children's garbage as before; only cycles already made when a freeze
 # happens wait for the end of the map.
 _FREEZE_EVERY = 10_000
-
-_RUN_TASK_WITH_TIMEOUT = executors.run_task_with_timeout
-_STATE_INIT = State.__init__
-_MISSING: Any = object()
-
-# The step whose work `_run` does inline (named in its error messages).
-_GET_TASK_RUN_STATE = TaskRunner.get_task_run_state.__wrapped__  # type: ignore[attr-defined]
-_CHECK_TASK_TRIGGER = TaskRunner.check_task_trigger.__wrapped__  # type: ignore[attr-defined]
-_STARTING = "Task '%s': Starting task run..."
-_FINISHED = "Task '%s': Finished task run for task with final state: '%s'"
 
 
 class PlainChildren:
@@ -132,9 +120,7 @@ class PlainChildren:
         template["task_name"] = task.name
         template["task_tags"] = task.tags
         if "checkpointing" not in template:
-            from prefect.engine.task_runner import _checkpointing
-
-            template["checkpointing"] = _checkpointing(template)
+            template["checkpointing"] = checkpointing(template)
         template["logger"] = task.logger
         self.template = template
         # The children's context entered in a thread (`_Scope`), per thread.
@@ -145,13 +131,8 @@ class PlainChildren:
         self.running: State | None = None
         self._freezes = False
         self._frozen = False
-        # Whether `Success` and the runner's result are made as `_new_success` makes them.
-        self._plain_success = (
-            Success.__init__ is State.__init__  # type: ignore[misc]
-            and State.__init__ is _STATE_INIT  # type: ignore[misc]
-            and "__new__" not in Success.__dict__
-            and _is_plain_result(runner.result)
-        )
+        # Whether `Success` and the runner's result are made as `new_success` makes them.
+        self._plain_success = makes_plain_success(runner.result)
         self._countdown = _FREEZE_EVERY
 
     def __enter__(self) -> PlainChildren:
@@ -225,9 +206,18 @@ class PlainChildren:
         store["map_index"] = expected["map_index"] = index
         store["task_full_name"] = expected["task_full_name"] = name
         runner = self.runner
-        logger = self.logger
         try:
-            state = self._run(runner, logger, upstream_states, name, store)
+            state = run_plain(
+                runner,
+                upstream_states,
+                upstream_states,  # no mapped upstream task: the trigger gets them as they are
+                name,
+                self.pending,
+                self.running,  # type: ignore[arg-type]
+                self._plain_success,
+                store,
+                None,
+            )
         except executors.RecursiveCall as call:
             # A loop: the next iterations run as `TaskRunner.run` runs them, from the
             # children's context as it was before this one.
@@ -238,83 +228,6 @@ class PlainChildren:
             if store != expected:
                 store.clear()
                 store.update(expected)
-        return state
-
-    def _run(
-        self,
-        runner: TaskRunner,
-        logger: Any,
-        upstream_states: dict[Edge, State],
-        name: str,
-        store: dict[str, Any],
-    ) -> State:
-        # `TaskRunner._run_plainly`, in the children's shared context (`store`).
-        state: State = self.pending
-        try:
-            log_info(logger, _STARTING, name)
-            task_inputs: dict[str, Result] = {}
-            raw_inputs: dict[str, Any] = {}
-            for edge, upstream_state in upstream_states.items():
-                key = edge.key
-                if key is not None:
-                    result = task_inputs[key] = upstream_state._result  # type: ignore[attr-defined]
-                    raw_inputs[key] = result.value
-            if self.task.task_run_name:
-                runner.set_task_run_name(task_inputs)
-            # `check_task_trigger`: no upstream mapped task here, so the trigger gets the
-            # upstream states as they are.
-            try:
-                if not self.task.trigger(upstream_states):
-                    raise signals.TRIGGERFAIL(message="Trigger failed")
-            except (signals.PrefectStateSignal, Exception) as exc:
-                try:
-                    runner._trigger_raised(exc)
-                except (ENDRUN, signals.PrefectStateSignal, Exception) as raised:
-                    state = _step_raised(runner, _CHECK_TASK_TRIGGER, state, raised)
-            if state is not self.pending:
-                raise ENDRUN(state)  # `set_task_to_running` on a state that is not pending
-            # `get_task_run_state` from a `Running` state, with no handler to call and
-            # nothing logged at DEBUG.
-            running = self.running
-            try:
-                run_with_timeout = executors.run_task_with_timeout
-                if run_with_timeout is _RUN_TASK_WITH_TIMEOUT and self.task.timeout is None:
-                    value = self.task.run(**raw_inputs)  # type: ignore[func-returns-value]
-                else:
-                    value = run_with_timeout(self.task, (), raw_inputs, logger)
-            except BaseException as exc:
-                try:
-                    state = runner._task_run_raised(exc, name, task_inputs)
-                except (ENDRUN, signals.PrefectStateSignal, Exception) as raised:
-                    state = _step_raised(runner, _GET_TASK_RUN_STATE, running, raised)  # type: ignore[arg-type]
-            else:
-                if self._plain_success and (
-                    value is None
-                    or store.get("checkpointing") is not True
-                    or self.task.checkpoint is False
-                ):
-                    # `_task_run_returned` with no result to write: `Success` holding a copy
-                    # of the runner's result with the value, made as their constructors would.
-                    state = _new_success(runner.result, value, store.get("task_tags", _MISSING))
-                else:
-                    state = runner._task_run_returned(value, None, task_inputs)
-            state.cached_inputs = task_inputs
-            if state.is_failed():
-                state = runner.check_for_retry(state, inputs=task_inputs)
-            elif isinstance(state, Looped):
-                state = runner.check_task_is_looping(
-                    state,
-                    inputs=task_inputs,
-                    upstream_states=upstream_states,
-                    context=store.copy(),
-                )
-        except (ENDRUN, signals.PrefectStateSignal) as exc:
-            state = exc.state
-        except executors.RecursiveCall:
-            raise
-        except Exception as exc:
-            state = runner._unexpected_error(exc, {"task_full_name": name}, log_final=False)
-        log_info(logger, _FINISHED, name, type(state).__name__)
         return state
 
     def _run_outside(self, scope: _Scope, upstream_states: dict[Edge, State], index: int) -> State:
@@ -363,33 +276,3 @@ def _runs_batches_here(executor: Any) -> bool:
     from prefect.executors.dask import LocalDaskExecutor
 
     return type(executor) is LocalDaskExecutor and executor.scheduler in ("threads", "synchronous")
-
-
-def _is_plain_result(result: Any) -> bool:
-    """Whether `result.from_value(value)` is a shallow copy with the value and no location."""
-    cls = type(result)
-    return (
-        cls.from_value is Result.from_value
-        and cls.copy is Result.copy
-        and shallow_copy_is_plain(cls)
-        and "__new__" not in vars(cls)
-    )
-
-
-def _new_success(result: Result, value: Any, tags: Any) -> State:
-    """`Success(result=result.from_value(value), message="Task run succeeded.")` made in a
-    context whose `task_tags` are `tags` (`_MISSING`: none), for a plain result (see
-    `_is_plain_result`) and the constructors of `State` and `Result` as they are here."""
-    values = result.__dict__.copy()
-    values["location"] = None
-    values["value"] = value
-    new_result = object.__new__(type(result))
-    new_result.__dict__ = values
-    state = object.__new__(Success)
-    state.__dict__ = {
-        "message": "Task run succeeded.",
-        "_result": new_result,
-        "context": {} if tags is _MISSING else {"tags": list(tags)},
-        "cached_inputs": {},
-    }
-    return state

@@ -11,12 +11,18 @@ from __future__ import annotations
 import json
 import operator
 from contextlib import redirect_stdout
-from operator import methodcaller
 from typing import Any, Callable, Iterable, NamedTuple, NoReturn
 
 import prefect
 from prefect.core import Edge, Task
-from prefect.engine import signals
+from prefect.engine import _plain_run, signals
+from prefect.engine._upstream import (
+    IS_FINISHED,
+    IS_SKIPPED,
+    trigger_states,
+    upstream_runs_plainly,
+    upstream_state_set,
+)
 from prefect.engine.result import NoResult, Result
 from prefect.engine.result.base import ResultNotImplementedError, _format_location
 from prefect.engine.runner import ENDRUN, Runner, call_state_handlers, log_info
@@ -52,79 +58,6 @@ def _now() -> Any:
     import pendulum
 
     return pendulum.now("utc")
-
-
-# `all(map(_IS_X, states))` calls each state's predicate without a generator per check.
-_IS_FINISHED = methodcaller("is_finished")
-_IS_SKIPPED = methodcaller("is_skipped")
-
-
-def _any_mapped(states: Iterable[State]) -> bool:
-    for state in states:  # a loop rather than `any(...)`: no generator per call
-        if isinstance(state, Mapped):
-            return True
-    return False
-
-
-def _upstream_state_set(upstream_states: dict[Edge, State]) -> Any:
-    """The upstream states a step looks at: a non-mapped edge from a mapped task counts each of
-    its children. (A collection to look through, duplicates included.)"""
-    if not _any_mapped(upstream_states.values()):
-        return upstream_states.values()  # the common case: nothing to expand
-    states: list[State] = []
-    for edge, upstream_state in upstream_states.items():
-        if not edge.mapped and isinstance(upstream_state, Mapped):
-            states.extend(upstream_state.map_states)
-        else:
-            states.append(upstream_state)
-    return states
-
-
-class _ChildEdge(Edge):
-    """The edge to one child of a mapped upstream task, as a trigger sees it: like its
-    parent's edge, but distinct per child."""
-
-    __slots__ = ("map_index", "_hash")
-
-    def __init__(self, edge: Edge, map_index: int, edge_hash: int | None = None) -> None:
-        self.upstream_task = edge.upstream_task
-        self.downstream_task = edge.downstream_task
-        self.key = edge.key
-        self.mapped = edge.mapped
-        self.flattened = edge.flattened
-        self.map_index = map_index
-        # Fixed at creation (these edges are never changed): one per child of a mapped
-        # upstream task, they are hashed as dict keys for every trigger check.
-        self._hash = hash((Edge.__hash__(edge) if edge_hash is None else edge_hash, map_index))
-
-    def __eq__(self, other: object) -> bool:
-        return (
-            isinstance(other, _ChildEdge)
-            and other.map_index == self.map_index
-            and Edge.__eq__(self, other)
-        )
-
-    def __hash__(self) -> int:
-        return self._hash
-
-
-def _trigger_states(upstream_states: dict[Edge, State], trigger: Any = None) -> Any:
-    """Triggers get `{edge: state}` (as in 1.x); a mapped task feeding this one unmapped counts
-    each of its children. Prefect's own triggers look only at the states: they get the states
-    themselves (which they also accept), without an edge made per child."""
-    if not _any_mapped(upstream_states.values()):
-        return upstream_states
-    if getattr(trigger, "__module__", None) == "prefect.triggers":
-        return _upstream_state_set(upstream_states)
-    states: dict[Edge, State] = {}
-    for edge, upstream_state in upstream_states.items():
-        if not edge.mapped and isinstance(upstream_state, Mapped):
-            edge_hash = hash(edge)
-            for index, child in enumerate(upstream_state.map_states):
-                states[_ChildEdge(edge, index, edge_hash)] = child
-        else:
-            states[edge] = upstream_state
-    return states
 
 
 def _tokenize(value: Any) -> str:
@@ -251,7 +184,7 @@ class TaskRunner(Runner):
         context["task_name"] = task.name
         context["task_tags"] = task.tags
         if "checkpointing" not in context:
-            context["checkpointing"] = _checkpointing(context)
+            context["checkpointing"] = _plain_run.checkpointing(context)
 
         # Mapped children share their task's logger: one logger per child (as 1.x made) would
         # grow the logging registry by a logger per child, forever.
@@ -356,7 +289,7 @@ class TaskRunner(Runner):
         return (
             self._task_runs_plainly()
             and not (context and context.get("task_loop_count") is not None)
-            and _upstream_runs_plainly(self.task, upstream_states)
+            and upstream_runs_plainly(self.task, upstream_states)
         )
 
     def _task_runs_plainly(self) -> bool:
@@ -394,51 +327,22 @@ class TaskRunner(Runner):
         context["task_tags"] = task.tags
         if "checkpointing" not in context:
             try:
-                context["checkpointing"] = _checkpointing(context)
+                context["checkpointing"] = _plain_run.checkpointing(context)
             except Exception as exc:
                 return self._unexpected_error(exc, context)
         context["logger"] = task.logger
-        logger = self.logger
         with prefect.context(context):
-            try:
-                log_info(logger, "Task '%s': Starting task run...", name)
-                # Ready (pending), no start time, upstream finished and not skipped, nothing
-                # to load: the first steps keep the state.
-                task_inputs: dict[str, Result] = {}
-                for edge, upstream_state in upstream_states.items():
-                    if edge.key is not None:
-                        task_inputs[edge.key] = upstream_state._result  # type: ignore[attr-defined]
-                if task.task_run_name:
-                    self.set_task_run_name(task_inputs)
-                # No target and no `cache_for`: the cache check keeps a pending state.
-                state = self.check_task_trigger(state, upstream_states=upstream_states)
-                # `set_task_to_running`, with no handlers to call: it ends a run that the
-                # trigger step left in another state.
-                if not state.is_pending():
-                    raise ENDRUN(state)
-                state = Running(message="Starting task run.")
-                state = self.get_task_run_state(state, inputs=task_inputs)
-                # `cache_result` without `cache_for`.
-                state.cached_inputs = task_inputs
-                if state.is_failed():
-                    state = self.check_for_retry(state, inputs=task_inputs)
-                elif isinstance(state, Looped):
-                    state = self.check_task_is_looping(
-                        state, inputs=task_inputs, upstream_states=upstream_states, context=context
-                    )
-            except (ENDRUN, signals.PrefectStateSignal) as exc:
-                state = exc.state
-            except executors.RecursiveCall:
-                raise
-            except Exception as exc:
-                state = self._unexpected_error(exc, context, log_final=False)
-            log_info(
-                logger,
-                "Task '%s': Finished task run for task with final state: '%s'",
+            return _plain_run.run_plain(
+                self,
+                upstream_states,
+                trigger_states(upstream_states, task.trigger),
                 name,
-                type(state).__name__,
+                state,
+                Running(message="Starting task run."),
+                _plain_run.makes_plain_success(self.result),
+                prefect.context.__dict__,
+                context,
             )
-        return state
 
     def _unexpected_error(
         self, exc: Exception, context: dict[str, Any], log_final: bool = True
@@ -468,7 +372,7 @@ class TaskRunner(Runner):
         Raises:
             ENDRUN: when an upstream state is not finished
         """
-        if not all(map(_IS_FINISHED, _upstream_state_set(upstream_states))):
+        if not all(map(IS_FINISHED, upstream_state_set(upstream_states))):
             self.logger.debug(
                 "Task '%s': Not all upstream states are finished; ending run.", self._task_name()
             )
@@ -484,7 +388,7 @@ class TaskRunner(Runner):
             ENDRUN: with a `Skipped` state
         """
         if self.task.skip_on_upstream_skip and any(
-            map(_IS_SKIPPED, _upstream_state_set(upstream_states))
+            map(IS_SKIPPED, upstream_state_set(upstream_states))
         ):
             self.logger.debug(
                 "Task '%s': Upstream states were skipped; ending run.", self._task_name()
@@ -545,7 +449,7 @@ class TaskRunner(Runner):
         """
         try:
             trigger = self.task.trigger
-            if not trigger(_trigger_states(upstream_states, trigger)):
+            if not trigger(trigger_states(upstream_states, trigger)):
                 raise signals.TRIGGERFAIL(message="Trigger failed")
         except (signals.PrefectStateSignal, Exception) as exc:
             self._trigger_raised(exc)
@@ -872,15 +776,6 @@ class TaskRunner(Runner):
         return state
 
 
-def _checkpointing(context: dict[str, Any]) -> Any:
-    """`flows.checkpointing` of the run's config (the context's, else `prefect.config`)."""
-    config = context.get("config")
-    flows = dict.get(config, "flows") if isinstance(config, dict) else None
-    if isinstance(flows, dict) and "checkpointing" in flows:
-        return dict.__getitem__(flows, "checkpointing")
-    return prefect.config.flows.checkpointing
-
-
 # What `TaskRunner._run_plainly` relies on being as defined here: the steps it skips or
 # inlines, and the attributes a runner made by `_for_task_context` has.
 _PLAIN_STEP_NAMES = (
@@ -914,15 +809,3 @@ _PLAIN_STEP_FUNCTIONS = _PLAIN_STEPS(TaskRunner.__dict__)
 _RUNNER_STEPS = operator.itemgetter("initialize_run", "handle_state_change")
 _RUNNER_STEP_FUNCTIONS = _RUNNER_STEPS(Runner.__dict__)
 _PLAIN_RUNNER_ATTRIBUTES = 6  # context, task, result, flow_result, logger, state_handlers
-
-
-def _upstream_runs_plainly(task: Task, upstream_states: dict[Edge, State]) -> bool:
-    """Whether the upstream checks pass without a change: every upstream state finished, and
-    none skipped where that would skip the task."""
-    try:
-        states = _upstream_state_set(upstream_states)
-        if not all(map(_IS_FINISHED, states)):
-            return False
-        return not (task.skip_on_upstream_skip and any(map(_IS_SKIPPED, states)))
-    except Exception:
-        return False  # the full path's steps report it

@@ -220,3 +220,8 @@ def _recording_local_cluster() -> type:
 
     RecordingLocalCluster.__qualname__ = "RecordingLocalCluster"
     return RecordingLocalCluster
+
+
+@task
+def unpicklable_if_odd(x: int) -> Any:
+    return threading.Lock() if x % 2 else x

@@ -403,6 +403,24 @@ def test_an_unpicklable_result_fails_its_task_on_process_executors_only(executor
         assert isinstance(state.result[lock].result, type(threading.Lock()))
 
 
+def test_unpicklable_results_of_mapped_children_fail_those_children_only(executor, executor_kind):
+    with Flow("unpicklable children") as flow:
+        children = t.unpicklable_if_odd.map(list(range(6)))
+
+    state = flow.run(executor=executor)
+
+    map_states = state.result[children].map_states
+    assert len(map_states) == 6
+    for index, child in enumerate(map_states):
+        if index % 2 == 0:
+            assert type(child) is Success and child.result == index
+        elif executor_kind in PROCESS_KINDS:
+            assert type(child) is Failed
+            assert "'unpicklable_if_odd'" in child.message and "pickle" in child.message
+        else:
+            assert type(child) is Success
+
+
 @pytest.mark.parametrize(
     ("executor_kind", "limit"),
     [

@@ -92,18 +92,23 @@ class _PicklableResult:
         try:
             cloudpickle.dumps(state)
         except Exception as exc:
-            from prefect.engine.state import Failed
-
             name = self.task_name or getattr(kwargs.get("task"), "name", "?")
-            message = (
-                f"Task {name!r}: its result cannot be pickled ({exc!r}), so it cannot leave the "
-                f"worker process of {self.executor_name}. Return a picklable value, or run the "
-                "flow on a thread-based executor (`LocalDaskExecutor(scheduler='threads')` or "
-                "`LocalExecutor()`)."
-            )
-            logging.getLogger("prefect").error(message)
-            return Failed(message, result=exc)
+            return _unpicklable(name, self.executor_name, exc)
         return state
+
+
+def _unpicklable(task_name: Any, executor_name: str, exc: Exception) -> Any:
+    """The `Failed` state of a task run whose result cannot be pickled (logged too)."""
+    from prefect.engine.state import Failed
+
+    message = (
+        f"Task {task_name!r}: its result cannot be pickled ({exc!r}), so it cannot leave the "
+        f"worker process of {executor_name}. Return a picklable value, or run the "
+        "flow on a thread-based executor (`LocalDaskExecutor(scheduler='threads')` or "
+        "`LocalExecutor()`)."
+    )
+    logging.getLogger("prefect").error(message)
+    return Failed(message, result=exc)
 
 
 # --- LocalDaskExecutor -----------------------------------------------------------------------
@@ -604,7 +609,8 @@ class DaskExecutor(Executor):
             if self._buffer and self._buffer_options != options:
                 self._send_buffer()
             self._buffer_options = options
-            self._buffer.append(_batching.Call(key, wrapped, args, kwargs, dependencies))
+            # (A batch checks its results can be pickled all at once: `_run_dask_batch`.)
+            self._buffer.append(_batching.Call(key, fn, args, kwargs, dependencies))
             # The first children of a run of submissions go one by one (a small map runs on
             # every thread of the cluster); later batches double up to `_DASK_BATCH`.
             self._children_in_row += 1
@@ -683,7 +689,7 @@ class DaskExecutor(Executor):
         if wanted:
             keys = {self._batch_of[child] for child in wanted}
             gathered = self.client.gather({k: self._batches[k] for k in keys})
-            results = _batching.merged(gathered.values())
+            results = _batching.merged(map(_loaded, gathered.values()))
             futures = _batching.resolve(futures, _Batched, results)
         return self.client.gather(futures)
 
@@ -704,14 +710,47 @@ class _Batched:
         return f"<batched task run {self.key}>"
 
 
-def _run_dask_batch(batch: _batching.Batch, upstream: dict[str, dict[str, Any]]) -> dict:
-    return _batching.run_batch(batch, list(upstream.values()), _Batched)
+def _run_dask_batch(batch: _batching.Batch, upstream: dict[str, bytes]) -> bytes:
+    """Run a batch of mapped children on a worker; return their results pickled (see
+    `_pickled_results`)."""
+    results = _batching.run_batch(batch, [_loaded(u) for u in upstream.values()], _Batched)
+    return _pickled_results(batch, results)
 
 
-def _call_with_batches(
-    fn: Callable, args: tuple, kwargs: dict, batches: dict[str, dict[str, Any]]
-) -> Any:
-    known = _batching.merged(batches.values())
+def _pickled_results(batch: _batching.Batch, results: dict[str, Any]) -> bytes:
+    """`results` pickled once, here, where Dask would pickle them to send them anyway: a
+    result that cannot be pickled becomes a `Failed` state naming its task (as
+    `_PicklableResult` does for a single task run), instead of an error from deep inside Dask
+    that fails the whole batch."""
+    import cloudpickle
+
+    try:
+        return cloudpickle.dumps(results)  # type: ignore[no-any-return]
+    except Exception:
+        pass
+    checked = {}
+    for call in batch.calls:
+        result = results[call.key]
+        try:
+            cloudpickle.dumps(result)
+        except Exception as exc:
+            name = getattr(call.kwargs.get("task"), "name", None) or call.key
+            result = _unpicklable(name, "DaskExecutor", exc)
+        checked[call.key] = result
+    return cloudpickle.dumps(checked)  # type: ignore[no-any-return]
+
+
+def _loaded(payload: Any) -> Any:
+    """The results of a batch (`_run_dask_batch` sends them pickled)."""
+    if type(payload) is bytes:
+        import cloudpickle
+
+        return cloudpickle.loads(payload)
+    return payload
+
+
+def _call_with_batches(fn: Callable, args: tuple, kwargs: dict, batches: dict[str, bytes]) -> Any:
+    known = _batching.merged(map(_loaded, batches.values()))
     return fn(
         *_batching.resolve(args, _Batched, known),
         **_batching.resolve(kwargs, _Batched, known),

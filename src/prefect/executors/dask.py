@@ -437,11 +437,13 @@ class DaskExecutor(Executor):
         self._batches: dict[str, Any] = {}  # batch key -> the batch's future
         self._children_in_row = 0  # mapped children submitted since the last other call
         self._threads: int | None = None  # threads of the cluster, asked once per run
+        # The Dask event that is set while the flow run goes on (see `_maybe_run`).
+        self._should_run_event: str | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state.update(client=None, _watcher=None, _buffer=[], _batch_of={}, _batches={})
-        state.update(_children_in_row=0, _threads=None)
+        state.update(_children_in_row=0, _threads=None, _should_run_event=None)
         state["_buffer_options"] = {}
         return state
 
@@ -505,6 +507,9 @@ class DaskExecutor(Executor):
                 ) from exc
             self._reset_batches()
             stack.callback(self._forget_client)
+            if not self.disable_cancellation_event:
+                self._start_should_run_event()
+                stack.callback(self._clear_should_run_event)
             if self.performance_report_path:
                 try:
                     import bokeh  # noqa: F401 - the report is drawn with it
@@ -526,6 +531,29 @@ class DaskExecutor(Executor):
     def _forget_client(self) -> None:
         self.client = None
         self._reset_batches()
+
+    # The run's "should run" event ------------------------------------------------------------
+
+    def _start_should_run_event(self) -> None:
+        """Create and set the Dask event that task runs check before they start: cleared when
+        the flow run ends (finished, failed, interrupted or cancelled), so that work still
+        queued on a shared cluster is not started."""
+        from distributed import Event
+
+        name = f"prefect-{uuid.uuid4().hex}"
+        Event(name, client=self.client).set()
+        self._should_run_event = name
+
+    def _clear_should_run_event(self) -> None:
+        name, self._should_run_event = self._should_run_event, None
+        if name is None or self.client is None:
+            return
+        from distributed import Event
+
+        try:
+            Event(name, client=self.client).clear()
+        except Exception as exc:  # the cluster may be going away: nothing left to stop
+            self.logger.debug("Could not clear the Dask event %s: %r", name, exc)
 
     # Workers joining and leaving -------------------------------------------------------------
 
@@ -620,6 +648,8 @@ class DaskExecutor(Executor):
         self._children_in_row = 0
         if key is not None:
             options["key"] = key
+        if self._should_run_event is not None:
+            wrapped = _MaybeRun(self._should_run_event, wrapped)  # type: ignore[assignment]
         if not dependencies:
             return self.client.submit(wrapped, *args, **options, **kwargs)
         # Placeholders of mapped children: their batches' futures go along, resolved there.
@@ -658,6 +688,7 @@ class DaskExecutor(Executor):
             _run_dask_batch,
             _batching.Batch(calls, {}),
             upstream,
+            self._should_run_event,
             key=batch_key,
             **self._buffer_options,
         )
@@ -710,11 +741,40 @@ class _Batched:
         return f"<batched task run {self.key}>"
 
 
-def _run_dask_batch(batch: _batching.Batch, upstream: dict[str, bytes]) -> bytes:
+def _run_dask_batch(
+    batch: _batching.Batch, upstream: dict[str, bytes], should_run_event: str | None = None
+) -> bytes | None:
     """Run a batch of mapped children on a worker; return their results pickled (see
-    `_pickled_results`)."""
+    `_pickled_results`), or `None` without running them when the flow run is over (see
+    `_MaybeRun`)."""
+    if should_run_event is not None and not _event_is_set(should_run_event):
+        return None
     results = _batching.run_batch(batch, [_loaded(u) for u in upstream.values()], _Batched)
     return _pickled_results(batch, results)
+
+
+class _MaybeRun:
+    """A task run sent to the cluster that starts only while its flow run goes on: the
+    executor's "should run" Dask event is set for the run and cleared when it ends; work
+    still queued then returns `None` at once (nobody waits for it any more)."""
+
+    def __init__(self, event_name: str, fn: Callable) -> None:
+        self.event_name = event_name
+        self.fn = fn
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not _event_is_set(self.event_name):
+            return None
+        return self.fn(*args, **kwargs)
+
+
+def _event_is_set(name: str) -> bool:
+    from distributed import Event
+
+    try:
+        return bool(Event(name).is_set())
+    except Exception:  # no client or no answer: run (stopping queued work is best effort)
+        return True
 
 
 def _pickled_results(batch: _batching.Batch, results: dict[str, Any]) -> bytes:

@@ -661,3 +661,26 @@ def test_a_thread_finding_the_handler_busy_leaves_its_line_to_the_holder(
     text = buf.getvalue()
     assert text.index("'holder'") < text.index("'queued-1'") < text.index("'queued-2'")
     assert text.count("\n") == 3
+
+
+def test_a_failure_to_write_another_threads_line_is_reported_not_raised_on_release(
+    handler, buf, logger, quiet_root, monkeypatch
+):
+    errors: list[logging.LogRecord] = []
+    monkeypatch.setattr(handler, "handleError", errors.append)
+    with quiet_root():
+        handler.acquire()
+        try:
+            handler.setStream(FailingStream())  # the `buf` fixture puts its stream back
+            thread = threading.Thread(
+                target=log_info, args=(logger, "Task '%s': Starting task run...", "other")
+            )
+            thread.start()
+            thread.join(10)
+            assert errors == []  # queued, not written: this thread holds the lock
+        finally:
+            handler.release()  # writes the queued line: it fails, and is reported
+    assert len(errors) == 1
+    assert isinstance(errors[0], logging.LogRecord)
+    assert handler.lock.acquire(timeout=2)  # released all the same
+    handler.lock.release()

@@ -405,28 +405,32 @@ class PrefectStreamHandler(logging.StreamHandler):
                 _flusher.defer(self)
 
     def release(self) -> None:
-        """Release the lock, after writing the lines queued while it was held."""
+        """Release the lock, after writing the lines queued while it was held (other threads'
+        lines: a failure to write them is reported through `handleError`, as `emit` would,
+        never raised to whoever releases)."""
         lock = self.lock
         if lock is None:  # pragma: no cover - only after `createLock` was overridden
             return
         try:
             if self._lines:
-                self._write_queued(flush=False)
+                self._write_others_queued()
         finally:
             lock.release()
-        if self._lines:  # queued between the write and the release
-            self._write_pending_lines()
-
-    def _write_pending_lines(self) -> None:
-        lock = self.lock
-        lines = self._lines
-        while lines:
-            if not lock.acquire(blocking=False):  # type: ignore[union-attr]
-                return
+        while self._lines:  # queued between the write and the release
+            if not lock.acquire(blocking=False):
+                return  # the new holder writes them
             try:
-                self._write_queued(flush=False)
+                self._write_others_queued()
             finally:
-                lock.release()  # type: ignore[union-attr]
+                lock.release()
+
+    def _write_others_queued(self) -> None:
+        try:
+            self._write_queued(flush=False)
+        except RecursionError:
+            raise
+        except Exception:
+            self.handleError(logging.makeLogRecord({"msg": "(a line queued by another thread)"}))
 
     def flush(self) -> None:
         """Write the queued lines and flush the stream."""

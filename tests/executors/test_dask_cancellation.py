@@ -3,6 +3,7 @@ cleared when it ends, so work still queued on a shared cluster does not start af
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import dask_tasks as t  # importable by the workers (see test_dask.py)
@@ -32,7 +33,9 @@ def test_the_event_is_set_during_the_run_and_cleared_after(dask_cluster: Any) ->
 
     with Client(dask_cluster.scheduler_address) as other:
         assert not Event(name, client=other).is_set()
-        # Work sent after the run ended does not run.
+        # Work that starts after the run ended does not run (a worker trusts an event it found
+        # set for a second: wait that long).
+        time.sleep(dask_executors._EVENT_RECHECK + 0.2)
         calls = other.submit(dask_executors._MaybeRun(name, t.inc.run), 1)
         assert calls.result() is None
         batch = other.submit(dask_executors._run_dask_batch, None, {}, name)

@@ -768,13 +768,33 @@ class _MaybeRun:
         return self.fn(*args, **kwargs)
 
 
+# Event name -> (when it was last found set, monotonic seconds). A worker asks the scheduler at
+# most once a second per event: work that starts within a second of the end of its flow run
+# still runs (stopping queued work is best effort), and a batch of children costs no round trip.
+_EVENT_SEEN_SET: dict[str, float] = {}
+_EVENT_RECHECK = 1.0
+
+
 def _event_is_set(name: str) -> bool:
+    import time
+
+    seen = _EVENT_SEEN_SET.get(name)
+    now = time.monotonic()
+    if seen is not None and now - seen < _EVENT_RECHECK:
+        return True
     from distributed import Event
 
     try:
-        return bool(Event(name).is_set())
+        is_set = bool(Event(name).is_set())
     except Exception:  # no client or no answer: run (stopping queued work is best effort)
         return True
+    if is_set:
+        if len(_EVENT_SEEN_SET) > 1_000:  # runs come and go on a long-lived worker
+            _EVENT_SEEN_SET.clear()
+        _EVENT_SEEN_SET[name] = now
+    else:
+        _EVENT_SEEN_SET.pop(name, None)
+    return is_set
 
 
 def _pickled_results(batch: _batching.Batch, results: dict[str, Any]) -> bytes:

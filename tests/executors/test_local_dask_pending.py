@@ -59,3 +59,17 @@ def test_a_submission_that_reaches_the_limit_runs_what_is_recorded(
         assert sorted(calls) == [0, 1, 2]  # independent calls: any order
         assert executor.wait(futures) == [None, None, None]
     assert prefect.context.get("map_index") is None
+
+
+@pytest.mark.parametrize("scheduler", ["threads", "sync"])
+def test_a_submission_computed_on_its_own_waits_on_the_executor(scheduler: str) -> None:
+    import dask
+
+    executor = LocalDaskExecutor(scheduler=scheduler)
+    with executor.start():
+        first = executor.submit(lambda: 41, extra_context={"task_name": "first"})
+        second = executor.submit(lambda x: x + 1, first, extra_context={"task_name": "second"})
+        assert first.key.startswith("first-")
+        assert dask.compute(second) == (42,)
+        assert first.compute() == 41
+        assert executor.wait([first, second]) == [41, 42]

@@ -145,9 +145,27 @@ _SCHEDULERS = {
 
 class _Submitted(Delayed):
     """What `LocalDaskExecutor.submit` returns: a `Delayed` named after the task, standing for
-    a call the executor runs (in a batch) at the next `wait`."""
+    a call the executor runs (in a batch) at the next `wait`. It holds the executor; its
+    one-key graph (which waits on the executor) is made only when asked for: a map of a
+    million children keeps a million of these."""
 
     __slots__ = ()
+
+    def __init__(self, key: str, executor: LocalDaskExecutor) -> None:
+        super().__init__(key, executor)
+
+    @property
+    def dask(self) -> dict:  # type: ignore[override]
+        # The key goes in an object Dask does not look into (as a plain string it would be read
+        # as a dependency of the task on itself).
+        return {self._key: (_wait_for_key, self._dask, _KeyName(self._key))}
+
+
+class _KeyName:
+    __slots__ = ("key",)
+
+    def __init__(self, key: str) -> None:
+        self.key = key
 
 
 def _run_local_batch(batch: _batching.Batch, upstream: list[dict[str, Any]]) -> dict[str, Any]:
@@ -276,7 +294,7 @@ class LocalDaskExecutor(Executor):
             # A million mapped children are not all held (with their arguments) until the
             # flow runner waits: every so many, the recorded calls run.
             self._run_pending()
-        return _Submitted(key, {key: (_wait_for_key, self, key)})
+        return _Submitted(key, self)
 
     def wait(self, futures: Any) -> Any:
         """Run every call submitted so far, then return `futures` (one, or nested in lists,
@@ -347,8 +365,8 @@ def _batch_key(call: _batching.Call) -> str:
     return f"{call.key}-batch"
 
 
-def _wait_for_key(executor: LocalDaskExecutor, key: str) -> Any:
-    return executor.wait(_Submitted(key, {}))
+def _wait_for_key(executor: LocalDaskExecutor, name: _KeyName) -> Any:
+    return executor.wait(_Submitted(name.key, executor))
 
 
 # --- DaskExecutor ----------------------------------------------------------------------------

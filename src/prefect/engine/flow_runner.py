@@ -432,13 +432,19 @@ class FlowRunner(Runner):
                     if plain is not None and plain.batched:
                         # A LocalDaskExecutor's threads: see `prefect.engine._plain_map`.
                         run_child = plain.run_child
+                        name, tags = task.name, task.tags
                         for index, child_upstream_states in enumerate(list_of_upstream_states):
                             submitted.append(
                                 executor.submit(
                                     run_child,
                                     child_upstream_states,
                                     index,
-                                    extra_context=_extra_context(task, {"map_index": index}),
+                                    # (`_extra_context` of the child's context)
+                                    extra_context={
+                                        "task_name": name,
+                                        "task_tags": tags,
+                                        "task_index": index,
+                                    },
                                 )
                             )
                     elif plain is not None:

@@ -58,11 +58,11 @@ _CONTAINERS = (dict, list, tuple, set, frozenset)
 
 
 def references(obj: Any, future_type: Any, found: list[str]) -> None:
-    """Append to `found` the keys of the futures (instances of `future_type`) in `obj` (itself,
+    """Append to `found` the keys (`_key`) of the futures (instances of `future_type`) in `obj` (itself,
     or nested in plain lists, tuples, sets and dict values; other objects are not looked
     into)."""
     if type(obj) is future_type:
-        found.append(obj.key)
+        found.append(obj._key)
         return
     kind = type(obj)
     if kind is dict:
@@ -73,7 +73,7 @@ def references(obj: Any, future_type: Any, found: list[str]) -> None:
         return
     for item in items:
         if type(item) is future_type:
-            found.append(item.key)
+            found.append(item._key)
         elif type(item) in _CONTAINERS:
             references(item, future_type, found)
 
@@ -82,7 +82,7 @@ def resolve(obj: Any, future_type: Any, results: dict[str, Any]) -> Any:
     """`obj` with each future replaced by its result (containers holding none are returned as
     they are). A result that is `Raised` raises its error."""
     if type(obj) is future_type:
-        value = results[obj.key]
+        value = results[obj._key]
         if type(value) is Raised:
             raise value.error
         return value

@@ -52,7 +52,7 @@ def _task_key(extra_context: dict | None) -> str | None:
     """A Dask key naming the Prefect task: `<task name>-<unique id>[-<map index>]`."""
     if not extra_context or "task_name" not in extra_context:
         return None
-    key = f"{extra_context['task_name']}-{_unique_id()}"
+    key = f"{extra_context['task_name']}-{_KEY_TOKEN[0]}{next(_KEY_COUNTER):012x}"
     index = extra_context.get("task_index")
     if index is not None:
         key = f"{key}-{index}"
@@ -152,7 +152,13 @@ class _Submitted(Delayed):
     __slots__ = ()
 
     def __init__(self, key: str, executor: LocalDaskExecutor) -> None:
-        super().__init__(key, executor)
+        # `Delayed.__init__` and its `__setattr__` (a Python call per attribute), for one
+        # future per task run: the same four slots, set directly.
+        set_slot = object.__setattr__
+        set_slot(self, "_key", key)
+        set_slot(self, "_dask", executor)
+        set_slot(self, "_length", None)
+        set_slot(self, "_layer", key)
 
     @property
     def dask(self) -> dict:  # type: ignore[override]
@@ -287,7 +293,8 @@ class LocalDaskExecutor(Executor):
         key = _task_key(extra_context) or f"{getattr(fn, '__name__', 'call')}-{_unique_id()}"
         dependencies: list[str] = []
         _batching.references(args, _Submitted, dependencies)
-        _batching.references(kwargs, _Submitted, dependencies)
+        if kwargs:
+            _batching.references(kwargs, _Submitted, dependencies)
         pending = self._pending
         pending.append(_batching.Call(key, fn, args, kwargs, dependencies))
         if len(pending) >= _MAX_PENDING_CALLS:
@@ -750,13 +757,17 @@ _DASK_BATCH = 200
 class _Batched:
     """A mapped child sent (or about to be sent) to the cluster inside a batch."""
 
-    __slots__ = ("key",)
+    __slots__ = ("_key",)
 
     def __init__(self, key: str) -> None:
-        self.key = key
+        self._key = key  # (named as `Delayed`'s: `_batching` reads `_key` of both)
+
+    @property
+    def key(self) -> str:
+        return self._key
 
     def __repr__(self) -> str:
-        return f"<batched task run {self.key}>"
+        return f"<batched task run {self._key}>"
 
 
 def _run_dask_batch(

@@ -380,6 +380,27 @@ class TestRegister:
         assert flow_id == "f-9"
 
 
+def test_register_refuses_a_flow_that_does_not_load_back(api, client, monkeypatch):
+    """As 1.x: the serialized flow is loaded back before anything is sent."""
+
+    @task
+    def one():
+        return 1
+
+    with Flow("broken") as flow:
+        one()
+    real = flow.serialize
+    monkeypatch.setattr(
+        flow,
+        "serialize",
+        lambda build=False: {**real(build=build), "schedule": {"type": "NoSuchClock"}},
+    )
+    api.reply_data(project=[{"id": "p-1"}])
+    with pytest.raises(ValueError, match="Flow could not be deserialized successfully"):
+        client.register(flow, project_name="proj", build=False, no_url=True)
+    assert len(api.requests) == 1  # only the project lookup
+
+
 def test_register_sends_the_real_serialized_flow(api, client):
     pytest.importorskip("prefect.serialization.flow")
 

@@ -150,6 +150,15 @@ class FlowsMixin:
             )
 
         serialized = dict(flow.serialize(build=build))
+        # What the server and the agent will load must load: checked before anything is sent.
+        from prefect.serialization.flow import FlowSchema
+
+        try:
+            FlowSchema().load(serialized)
+        except Exception as exc:
+            raise ValueError(
+                f"Flow could not be deserialized successfully. Error was: {exc!r}"
+            ) from exc
         tasks = list(serialized.pop("tasks", []) or [])
         edges = list(serialized.pop("edges", []) or [])
         inputs: dict[str, Any] = dict(

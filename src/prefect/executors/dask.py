@@ -52,7 +52,7 @@ def _task_key(extra_context: dict | None) -> str | None:
     """A Dask key naming the Prefect task: `<task name>-<unique id>[-<map index>]`."""
     if not extra_context or "task_name" not in extra_context:
         return None
-    key = f"{extra_context['task_name']}-{_KEY_TOKEN[0]}{next(_KEY_COUNTER):012x}"
+    key = f"{extra_context['task_name']}-{_unique_id()}"
     index = extra_context.get("task_index")
     if index is not None:
         key = f"{key}-{index}"

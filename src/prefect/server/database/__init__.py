@@ -1,0 +1,3 @@
+"""The server's database: tables (`models`), connections (`engine`), migrations."""
+
+from prefect.server.database.engine import Database

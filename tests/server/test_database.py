@@ -11,7 +11,7 @@ from prefect.server.database.engine import async_url
 
 
 def test_async_url_picks_our_drivers():
-    assert async_url("sqlite:////tmp/x.db") == "sqlite+aiosqlite:////tmp/x.db"
+    assert async_url("sqlite:////tmp/x.db") == "sqlite+pysqlite:////tmp/x.db"
     assert async_url("postgresql://u:p@h:5432/d") == "postgresql+asyncpg://u:p@h:5432/d"
     assert async_url("postgres://u@h/d") == "postgresql+asyncpg://u@h/d"
     assert async_url("postgresql+psycopg2://u@h/d") == "postgresql+asyncpg://u@h/d"

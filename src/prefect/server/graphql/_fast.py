@@ -110,7 +110,7 @@ class FastOperation:
             self.operation,
             coerced,
             context,
-            isawaitable,
+            isawaitable,  # type: ignore[arg-type]
             None,  # type: ignore[arg-type]
             None,  # type: ignore[arg-type]
         )

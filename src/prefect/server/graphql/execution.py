@@ -1,0 +1,253 @@
+"""Running one GraphQL request body against the schema: the server's hot path.
+
+The 1.x client sends the same few document texts thousands of times per flow run, so parsed and
+validated documents are cached by their text; a request then costs a JSON decode, variable
+coercion, the resolvers and a JSON encode.
+
+Answers follow what Apollo, the real server's gateway, sent (protocol §1.4, §1.5):
+
+* a body that is not JSON, or has no query: HTTP 400 with one error naming the problem;
+* a syntax error: HTTP 400, `extensions.code` `GRAPHQL_PARSE_FAILED`;
+* a document the schema refuses, or variables that do not fit it: HTTP 400,
+  `GRAPHQL_VALIDATION_FAILED`;
+* anything a resolver raises: HTTP 200, the field `null` in `data`, and an error whose message is
+  the exception's text and whose code is `ServerError.code` or `INTERNAL_SERVER_ERROR`.
+
+Never a 5xx (the client retries those for a minute) and never a 429.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import OrderedDict
+from inspect import isawaitable
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    GraphQLError,
+    GraphQLSchema,
+    execute,
+    parse,
+    validate,
+)
+
+from prefect.server.errors import ServerError
+from prefect.server.graphql._fast import FastOperation, plan
+
+__all__ = ["DocumentCache", "GraphQLResponse", "execute_body", "internal_error_message"]
+
+logger = logging.getLogger(__name__)
+
+GraphQLResponse = tuple[int, dict[str, Any]]
+
+PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+BAD_REQUEST = "BAD_REQUEST"
+INTERNAL_ERROR = "INTERNAL_SERVER_ERROR"
+
+
+class _RequestError(Exception):
+    """A request refused before execution: HTTP 400 with these errors."""
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__(errors[0]["message"] if errors else "")
+        self.errors = errors
+
+
+def _error(message: str, code: str) -> dict[str, Any]:
+    return {"message": message, "extensions": {"code": code}}
+
+
+class DocumentCache:
+    """Parsed and validated documents by their text, least recently used dropped first.
+
+    Each document is kept with its short-path plan (`_fast.plan`), or None when graphql-core's
+    executor must run it.
+
+    Args:
+        schema: the schema documents are validated against.
+        size: how many documents to keep.
+    """
+
+    def __init__(self, schema: GraphQLSchema, size: int = 512) -> None:
+        self.schema = schema
+        self.size = size
+        self._entries: OrderedDict[str, tuple[DocumentNode, FastOperation | None]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, query: str) -> DocumentNode:
+        """The document of `query`, parsed and validated.
+
+        Raises:
+            _RequestError: the text does not parse, or the schema refuses it.
+        """
+        return self.entry(query)[0]
+
+    def entry(self, query: str) -> tuple[DocumentNode, FastOperation | None]:
+        """The document of `query` with its short-path plan.
+
+        Raises:
+            _RequestError: the text does not parse, or the schema refuses it.
+        """
+        entry = self._entries.get(query)
+        if entry is not None:
+            self._entries.move_to_end(query)
+            return entry
+        try:
+            document = parse(query)
+        except GraphQLError as error:
+            raise _RequestError([_formatted(error, PARSE_FAILED)]) from None
+        errors = validate(self.schema, document)
+        if errors:
+            raise _RequestError([_formatted(error, VALIDATION_FAILED) for error in errors])
+        entry = (document, plan(self.schema, document))
+        self._entries[query] = entry
+        if len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+        return entry
+
+
+def _formatted(error: GraphQLError, code: str) -> dict[str, Any]:
+    formatted: dict[str, Any] = {"message": error.message}
+    if error.locations:
+        formatted["locations"] = [
+            {"line": location.line, "column": location.column} for location in error.locations
+        ]
+    if error.path:
+        formatted["path"] = list(error.path)
+    formatted["extensions"] = {**(error.extensions or {}), "code": code}
+    return formatted
+
+
+def _parse_body(body: bytes) -> tuple[str, dict[str, Any] | None, str | None]:
+    """Query text, variables and operation name of a request body."""
+    try:
+        payload = json.loads(body)
+    except ValueError as exc:
+        raise _RequestError(
+            [_error(f"The request body is not valid JSON ({exc}).", BAD_REQUEST)]
+        ) from None
+    if not isinstance(payload, dict):
+        raise _RequestError(
+            [
+                _error(
+                    'The request body must be a JSON object {"query": ..., "variables": ...}.',
+                    BAD_REQUEST,
+                )
+            ]
+        )
+    query = payload.get("query")
+    if not isinstance(query, str) or not query.strip():
+        raise _RequestError(
+            [
+                _error(
+                    'The request body has no "query": send {"query": "<GraphQL document>"}.',
+                    BAD_REQUEST,
+                )
+            ]
+        )
+    variables = payload.get("variables")
+    # The 1.x client sends the variables JSON-encoded a second time (protocol §1.2).
+    if isinstance(variables, str):
+        try:
+            variables = json.loads(variables) if variables.strip() else None
+        except ValueError as exc:
+            raise _RequestError(
+                [_error(f'"variables" is a string but not valid JSON ({exc}).', BAD_REQUEST)]
+            ) from None
+    if variables is not None and not isinstance(variables, dict):
+        raise _RequestError(
+            [
+                _error(
+                    '"variables" must be a JSON object (or JSON text of one), or null.', BAD_REQUEST
+                )
+            ]
+        )
+    operation_name = payload.get("operationName")
+    if operation_name is not None and not isinstance(operation_name, str):
+        raise _RequestError([_error('"operationName" must be a string.', BAD_REQUEST)])
+    return query, variables, operation_name
+
+
+def internal_error_message(exc: BaseException) -> str:
+    """What the client is told about a bug of ours: the exception's type and first line.
+
+    Only the first line: database errors go on with the SQL statement and its parameters, which
+    may hold whole state payloads.
+    """
+    lines = str(exc).strip().splitlines()
+    summary = lines[0][:500] if lines else ""
+    if summary:
+        return f"Internal server error: {type(exc).__name__}: {summary}"
+    return f"Internal server error: {type(exc).__name__}"
+
+
+def _execution_error(error: GraphQLError) -> dict[str, Any]:
+    original = error.original_error
+    if original is None or isinstance(original, GraphQLError):
+        code = INTERNAL_ERROR
+        message = error.message
+    elif isinstance(original, ServerError):
+        code = original.code or INTERNAL_ERROR
+        message = error.message
+    else:
+        # Our own bug: keep the traceback in the server log, give the client the failure's name.
+        logger.error(
+            "Unexpected error resolving %s",
+            ".".join(str(key) for key in error.path or ()),
+            exc_info=original,
+        )
+        code = INTERNAL_ERROR
+        message = internal_error_message(original)
+    formatted = _formatted(error, code)
+    formatted["message"] = message
+    return formatted
+
+
+async def execute_body(
+    schema: GraphQLSchema, cache: DocumentCache, body: bytes, context: dict[str, Any]
+) -> GraphQLResponse:
+    """Run one request body; the HTTP status and the JSON answer.
+
+    Args:
+        schema: the schema to run against.
+        cache: parsed documents of this schema.
+        body: the raw request body.
+        context: the resolvers' `info.context`.
+
+    Returns:
+        `(status, payload)`: 400 for requests refused before execution, else 200.
+    """
+    try:
+        query, variables, operation_name = _parse_body(body)
+        document, fast = cache.entry(query)
+    except _RequestError as refused:
+        return 400, {"errors": refused.errors}
+    result: Any = None
+    if fast is not None and operation_name is None:
+        result = await fast.run(context, variables)
+    if result is None:
+        result = execute(
+            schema,
+            document,
+            context_value=context,
+            variable_values=variables,
+            operation_name=operation_name,
+        )
+        if isawaitable(result):
+            result = await result
+    assert isinstance(result, ExecutionResult)
+    if not result.errors:
+        return 200, {"data": result.data}
+    if result.data is None and all(not error.path for error in result.errors):
+        # Variables that do not fit their declared types: refused before any resolver ran.
+        return 400, {"errors": [_formatted(error, VALIDATION_FAILED) for error in result.errors]}
+    return 200, {
+        "data": result.data,
+        "errors": [_execution_error(error) for error in result.errors],
+    }

@@ -122,7 +122,11 @@ class Database:
                 yield conn
             return
         with self.sync_engine.connect() as sync_conn:
-            yield _LoopConnection(sync_conn)  # type: ignore[misc]
+            conn = _LoopConnection(sync_conn)
+            try:
+                yield conn  # type: ignore[misc]
+            finally:
+                conn.close_results()
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
@@ -148,13 +152,16 @@ class Database:
             if batch is None:
                 batch = self._batch = self._open_batch()
             savepoint = batch.connection.begin_nested()
+            conn = _LoopConnection(batch.connection)
             try:
-                yield _LoopConnection(batch.connection)  # type: ignore[misc]
+                yield conn  # type: ignore[misc]
             except BaseException:
+                conn.close_results()
                 if savepoint.is_active:
                     savepoint.rollback()
                 raise
             else:
+                conn.close_results()
                 savepoint.commit()
         await asyncio.shield(batch.committed)
 
@@ -198,8 +205,11 @@ class Database:
         """Delete every row of every table (tests)."""
         async with self.write() as conn:
             if self.dialect == "postgresql":
-                names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
-                await conn.execute(sa.text(f"TRUNCATE {names} CASCADE"))
+                # One round trip of DELETEs: on small tables ~10x faster than TRUNCATE, which
+                # replaces every table's files.
+                deletes = "; ".join(f'DELETE FROM "{t.name}"' for t in reversed(metadata.sorted_tables))
+                raw = await conn.get_raw_connection()
+                await raw.driver_connection.execute(deletes)  # type: ignore[union-attr]
             else:
                 for table in reversed(metadata.sorted_tables):
                     await conn.execute(table.delete())
@@ -230,33 +240,46 @@ class _Batch:
 class _LoopConnection:
     """The `AsyncConnection` methods the server uses, over a synchronous SQLite connection.
 
-    Each call runs to completion on the event loop thread; results are the same buffered
-    `Result` objects an `AsyncConnection` returns.
+    Each call runs to completion on the event loop thread. Results that a caller leaves
+    unread are closed when the block ends: Python 3.11's sqlite3 does not reset statements on
+    ROLLBACK, so an open cursor would keep the pooled connection's read snapshot alive and a
+    later read on it would miss committed rows.
     """
 
-    __slots__ = ("sync_connection",)
+    __slots__ = ("_results", "sync_connection")
 
     def __init__(self, sync_connection: sa.Connection) -> None:
         self.sync_connection = sync_connection
+        self._results: list[Any] = []
+
+    def close_results(self) -> None:
+        for result in self._results:
+            result.close()
+        self._results.clear()
+
+    def _track(self, result: Any) -> Any:
+        if result.returns_rows:
+            self._results.append(result)
+        return result
 
     @property
     def dialect(self) -> sa.Dialect:
         return self.sync_connection.dialect
 
     async def execute(self, statement: Any, parameters: Any = None, **kwargs: Any) -> Any:
-        return self.sync_connection.execute(statement, parameters, **kwargs)
+        return self._track(self.sync_connection.execute(statement, parameters, **kwargs))
 
     async def exec_driver_sql(self, statement: str, parameters: Any = None, **kwargs: Any) -> Any:
-        return self.sync_connection.exec_driver_sql(statement, parameters, **kwargs)
+        return self._track(self.sync_connection.exec_driver_sql(statement, parameters, **kwargs))
 
     async def scalar(self, statement: Any, parameters: Any = None, **kwargs: Any) -> Any:
         return self.sync_connection.scalar(statement, parameters, **kwargs)
 
     async def scalars(self, statement: Any, parameters: Any = None, **kwargs: Any) -> Any:
-        return self.sync_connection.scalars(statement, parameters, **kwargs)
+        return self._track(self.sync_connection.execute(statement, parameters, **kwargs)).scalars()
 
     async def stream(self, statement: Any, parameters: Any = None, **kwargs: Any) -> Any:
-        return _AsyncRows(self.sync_connection.execute(statement, parameters, **kwargs))
+        return _AsyncRows(self._track(self.sync_connection.execute(statement, parameters, **kwargs)))
 
     async def run_sync(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         return fn(self.sync_connection, *args, **kwargs)

@@ -29,6 +29,7 @@ import prefect
 from prefect.engine.state import Cancelled, State
 from prefect.serialization._state_codec import dict_to_state, state_to_dict
 from prefect.server.database import models
+from prefect.server.database._raw import RawStatement
 from prefect.server.database.engine import Database
 from prefect.server.errors import ServerError, VersionLockError
 
@@ -121,9 +122,16 @@ _SELECT_UNFINISHED_TASK_RUNS = (
 )
 _INSERT_FLOW_RUN_STATE = sa.insert(_flow_run_state)
 _INSERT_TASK_RUN_STATE = sa.insert(_task_run_state)
+# The statements of one state write, run without SQLAlchemy's per-call cost on SQLite.
+_RAW_SELECT_FLOW_RUN = RawStatement(_SELECT_FLOW_RUN)
+_RAW_SELECT_TASK_RUN = RawStatement(_SELECT_TASK_RUN)
+_RAW_INSERT_FLOW_RUN_STATE = RawStatement(_INSERT_FLOW_RUN_STATE)
+_RAW_INSERT_TASK_RUN_STATE = RawStatement(_INSERT_TASK_RUN_STATE)
 # SET columns come from the keys of the execution parameters.
 _UPDATE_FLOW_RUN = sa.update(_flow_run).where(_flow_run.c.id == sa.bindparam("b_id"))
 _UPDATE_TASK_RUN = sa.update(_task_run).where(_task_run.c.id == sa.bindparam("b_id"))
+_RAW_UPDATE_FLOW_RUN = RawStatement(_UPDATE_FLOW_RUN)
+_RAW_UPDATE_TASK_RUN = RawStatement(_UPDATE_TASK_RUN)
 # Submitted from an agent: record the agent only when its row exists (else keep the old value).
 _UPDATE_FLOW_RUN_WITH_AGENT = _UPDATE_FLOW_RUN.values(
     agent_id=sa.func.coalesce(
@@ -283,12 +291,12 @@ async def write_flow_run_state(
         ServerError: the flow run does not exist.
         VersionLockError: version locking is on and `version` is not the run's version.
     """
-    row = (
-        await conn.execute(_SELECT_FLOW_RUN, {"b_id": flow_run_id})
+    rows = (
+        await _RAW_SELECT_FLOW_RUN.fetch(conn, {"b_id": flow_run_id})
         if _is_uuid(flow_run_id)
         else None
     )
-    found = row.first() if row is not None else None
+    found = rows[0] if rows else None
     if found is None:
         raise ServerError(f"State update failed for flow run ID {flow_run_id}")
     tenant_id, stored_version, start_time, end_time = found
@@ -297,7 +305,7 @@ async def write_flow_run_state(
     new_version = stored_version + 1
     history = state_row(prepared, now, new_version, tenant_id)
     history["flow_run_id"] = flow_run_id
-    await conn.execute(_INSERT_FLOW_RUN_STATE, history)
+    await _RAW_INSERT_FLOW_RUN_STATE.run(conn, history)
     values = run_columns(prepared, now, new_version, start_time, end_time)
     values["b_id"] = flow_run_id
     name = prepared.name
@@ -307,7 +315,7 @@ async def write_flow_run_state(
         values["b_agent_id"] = agent_id
         await conn.execute(_UPDATE_FLOW_RUN_WITH_AGENT, values)
     else:
-        await conn.execute(_UPDATE_FLOW_RUN, values)
+        await _RAW_UPDATE_FLOW_RUN.run(conn, values)
     if name == "Cancelled":
         await _cancel_task_runs(conn, flow_run_id, prepared, now)
 
@@ -418,12 +426,12 @@ async def write_task_run_state(
             run is not Running.
         VersionLockError: version locking is on and `version` is not the run's version.
     """
-    result = (
-        await conn.execute(_SELECT_TASK_RUN, {"b_id": task_run_id})
+    rows = (
+        await _RAW_SELECT_TASK_RUN.fetch(conn, {"b_id": task_run_id})
         if _is_uuid(task_run_id)
         else None
     )
-    found = result.first() if result is not None else None
+    found = rows[0] if rows else None
     if found is None:
         raise ServerError(f"State update failed for task run ID {task_run_id}")
     tenant_id, stored_version, start_time, end_time, cached_inputs, flow_run_id, flow_state = found
@@ -448,12 +456,12 @@ async def write_task_run_state(
     new_version = stored_version + 1
     history = state_row(prepared, now, new_version, tenant_id)
     history["task_run_id"] = task_run_id
-    await conn.execute(_INSERT_TASK_RUN_STATE, history)
+    await _RAW_INSERT_TASK_RUN_STATE.run(conn, history)
     values = run_columns(prepared, now, new_version, start_time, end_time)
     values["b_id"] = task_run_id
     if name == "Running":
         values["heartbeat"] = now
-    await conn.execute(_UPDATE_TASK_RUN, values)
+    await _RAW_UPDATE_TASK_RUN.run(conn, values)
 
 
 async def set_task_run_state(

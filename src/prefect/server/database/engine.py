@@ -86,6 +86,7 @@ class Database:
         self.dialect = "sqlite" if self.sqlalchemy_url.startswith("sqlite") else "postgresql"
         self._write_lock: asyncio.Lock | None = None
         self._batch: _Batch | None = None
+        self._writer: sa.Connection | None = None
         self.path: str | None = None
         if self.dialect == "sqlite":
             path = self.sqlalchemy_url.split(":///", 1)[1]
@@ -122,11 +123,11 @@ class Database:
                 yield conn
             return
         with self.sync_engine.connect() as sync_conn:
-            conn = _LoopConnection(sync_conn)
+            reader = _LoopConnection(sync_conn)
             try:
-                yield conn  # type: ignore[misc]
+                yield reader  # type: ignore[misc]
             finally:
-                conn.close_results()
+                reader.close_results()
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
@@ -151,23 +152,31 @@ class Database:
             batch = self._batch
             if batch is None:
                 batch = self._batch = self._open_batch()
-            savepoint = batch.connection.begin_nested()
-            conn = _LoopConnection(batch.connection)
+            # A SAVEPOINT per block, issued on the driver: SQLAlchemy's own savepoint constructs
+            # are compiled anew on every use (two compilations per state write).
+            driver = batch.connection.connection.dbapi_connection
+            assert driver is not None
+            driver.execute("SAVEPOINT prefect_block")
+            writer = _LoopConnection(batch.connection)
             try:
-                yield conn  # type: ignore[misc]
+                yield writer  # type: ignore[misc]
             except BaseException:
-                conn.close_results()
-                if savepoint.is_active:
-                    savepoint.rollback()
+                writer.close_results()
+                driver.execute("ROLLBACK TO SAVEPOINT prefect_block")
+                driver.execute("RELEASE SAVEPOINT prefect_block")
                 raise
             else:
-                conn.close_results()
-                savepoint.commit()
+                writer.close_results()
+                driver.execute("RELEASE SAVEPOINT prefect_block")
         await asyncio.shield(batch.committed)
 
     def _open_batch(self) -> _Batch:
-        connection = self.sync_engine.connect()
-        connection.execution_options(prefect_write=True)
+        # One writer connection, kept open: a pool checkout and return (with its reset
+        # ROLLBACK) per transaction cost more than the state write itself.
+        connection = self._writer
+        if connection is None or connection.closed:
+            connection = self._writer = self.sync_engine.connect()
+            connection.execution_options(prefect_write=True)
         transaction = connection.begin()
         batch = _Batch(connection, transaction, asyncio.get_running_loop().create_future())
         # Queued behind the blocks already waiting for the lock, so they join this batch.
@@ -181,6 +190,10 @@ class Database:
             try:
                 batch.transaction.commit()
             except BaseException as exc:
+                # Start the next batch on a fresh connection.
+                self._writer = None
+                batch.connection.invalidate()
+                batch.connection.close()
                 if not batch.committed.done():
                     batch.committed.set_exception(exc)
                     # Every waiter sees the failure; keep asyncio from warning about it too.
@@ -189,8 +202,6 @@ class Database:
                     raise
             else:
                 batch.committed.set_result(None)
-            finally:
-                batch.connection.close()
 
     async def create_all(self) -> None:
         """Create every table and index that does not exist yet (tests; migrations otherwise)."""
@@ -207,7 +218,9 @@ class Database:
             if self.dialect == "postgresql":
                 # One round trip of DELETEs: on small tables ~10x faster than TRUNCATE, which
                 # replaces every table's files.
-                deletes = "; ".join(f'DELETE FROM "{t.name}"' for t in reversed(metadata.sorted_tables))
+                deletes = "; ".join(
+                    f'DELETE FROM "{t.name}"' for t in reversed(metadata.sorted_tables)
+                )
                 raw = await conn.get_raw_connection()
                 await raw.driver_connection.execute(deletes)  # type: ignore[union-attr]
             else:
@@ -217,6 +230,9 @@ class Database:
     async def dispose(self) -> None:
         if self._batch is not None and self._batch.committer is not None:
             await asyncio.shield(self._batch.committer)
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
         if self.engine is not None:
             await self.engine.dispose()
         else:
@@ -279,7 +295,9 @@ class _LoopConnection:
         return self._track(self.sync_connection.execute(statement, parameters, **kwargs)).scalars()
 
     async def stream(self, statement: Any, parameters: Any = None, **kwargs: Any) -> Any:
-        return _AsyncRows(self._track(self.sync_connection.execute(statement, parameters, **kwargs)))
+        return _AsyncRows(
+            self._track(self.sync_connection.execute(statement, parameters, **kwargs))
+        )
 
     async def run_sync(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         return fn(self.sync_connection, *args, **kwargs)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections import OrderedDict
 from inspect import isawaitable
 from typing import Any
@@ -61,11 +62,34 @@ def _error(message: str, code: str) -> dict[str, Any]:
     return {"message": message, "extensions": {"code": code}}
 
 
+# String and number literals, for the shape of a document (`_shape`).
+_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
+_FLOAT = re.compile(r"(?<![\w.$])-?\d+(?:\.\d+(?:[eE][+-]?\d+)?|[eE][+-]?\d+)(?![\w.])")
+_INT = re.compile(r"(?<![\w.$])-?\d+(?![\w.])")
+
+
+def _shape(query: str) -> str | None:
+    """The document with every string literal replaced by `""`, every float by `0.0` and every
+    integer by `0`; None when it has no literals (or block strings or comments, which the
+    simple scan would misread).
+
+    Documents of one shape validate alike except for the values of custom scalars (a bad uuid
+    in a literal), which execution then refuses with an error naming the argument.
+    """
+    if '"""' in query or "#" in query:
+        return None
+    shape = _INT.sub("0", _FLOAT.sub("0.0", _STRING.sub('""', query)))
+    return None if shape == query else shape
+
+
 class DocumentCache:
     """Parsed and validated documents by their text, least recently used dropped first.
 
     Each document is kept with its short-path plan (`_fast.plan`), or None when graphql-core's
-    executor must run it.
+    executor must run it. Documents that carry their arguments inline (`flow_run_by_pk(id:
+    "...")`, `get_or_create_task_run_info(input: {...})`) differ in every request; validating
+    each costs milliseconds against this schema, so a document whose shape (`_shape`) has
+    validated before is only parsed.
 
     Args:
         schema: the schema documents are validated against.
@@ -76,6 +100,7 @@ class DocumentCache:
         self.schema = schema
         self.size = size
         self._entries: OrderedDict[str, tuple[DocumentNode, FastOperation | None]] = OrderedDict()
+        self._valid_shapes: OrderedDict[str, None] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -102,9 +127,17 @@ class DocumentCache:
             document = parse(query)
         except GraphQLError as error:
             raise _RequestError([_formatted(error, PARSE_FAILED)]) from None
-        errors = validate(self.schema, document)
-        if errors:
-            raise _RequestError([_formatted(error, VALIDATION_FAILED) for error in errors])
+        shape = _shape(query)
+        if shape is not None and shape in self._valid_shapes:
+            self._valid_shapes.move_to_end(shape)
+        else:
+            errors = validate(self.schema, document)
+            if errors:
+                raise _RequestError([_formatted(error, VALIDATION_FAILED) for error in errors])
+            if shape is not None:
+                self._valid_shapes[shape] = None
+                if len(self._valid_shapes) > self.size:
+                    self._valid_shapes.popitem(last=False)
         entry = (document, plan(self.schema, document))
         self._entries[query] = entry
         if len(self._entries) > self.size:

@@ -25,6 +25,7 @@ from prefect.server.api.states import (
     write_flow_run_state,
 )
 from prefect.server.database import models
+from prefect.server.database._raw import RawStatement
 from prefect.server.database.engine import Database
 from prefect.server.errors import ServerError
 
@@ -140,6 +141,7 @@ _SELECT_TASK_RUN_BY_KEY = sa.select(*_TASK_RUN_INFO_COLUMNS).where(
 _SELECT_TASK_RUN_BY_ID = sa.select(*_TASK_RUN_INFO_COLUMNS).where(
     _task_run.c.id == sa.bindparam("b_id")
 )
+_RAW_SELECT_TASK_RUN_BY_KEY = RawStatement(_SELECT_TASK_RUN_BY_KEY)
 _INSERT_TASK_RUN = sa.insert(_task_run)
 _INSERT_TASK_RUN_STATE = sa.insert(models.task_run_state)
 _SELECT_TASK = sa.select(_task.c.tenant_id, _task.c.cache_key).where(
@@ -185,9 +187,15 @@ async def get_or_create_task_run_info(
     }
     # Parents and unmapped tasks exist since the flow run was created: read without the lock.
     async with db.read() as conn:
-        row = (await conn.execute(_SELECT_TASK_RUN_BY_KEY, key)).first()
-    if row is not None:
-        return _task_run_info(row)
+        rows = await _RAW_SELECT_TASK_RUN_BY_KEY.fetch(conn, key)
+    if rows:
+        found_id, version, state, serialized_state = rows[0]
+        return {
+            "id": str(found_id),
+            "version": version,
+            "state": state,
+            "serialized_state": serialized_state,
+        }
     async with db.write() as conn:
         row = (await conn.execute(_SELECT_TASK_RUN_BY_KEY, key)).first()
         if row is not None:

@@ -11,13 +11,20 @@ On PostgreSQL it simply executes the statement through SQLAlchemy.
 
 from __future__ import annotations
 
+import datetime
+import json
+import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from prefect.server.database.engine import _LoopConnection
+from prefect.server.database.models import Timestamp
+
+_TIMESTAMP_PROCESSOR = Timestamp()._cached_bind_processor(sqlite.dialect()) or (lambda v: v)
 
 __all__ = ["RawStatement"]
 
@@ -61,7 +68,9 @@ class RawStatement:
         binds = []
         for name in names:
             bind = by_name[name]
-            processor = bind.type._cached_bind_processor(dialect)
+            processor = _sqlite_bind_processor(bind.type) or bind.type._cached_bind_processor(
+                dialect
+            )
             if bind.key in keys:
                 binds.append((bind.key, processor))
             else:
@@ -120,6 +129,50 @@ class RawStatement:
             return int(cursor.rowcount)
         finally:
             cursor.close()
+
+
+def _sqlite_uuid(value: Any) -> Any:
+    # What sa.Uuid(as_uuid=False) stores on SQLite: 32 lower-case hex digits.
+    if type(value) is str and len(value) == 36:
+        return value.replace("-", "")
+    if value is None:
+        return None
+    return uuid.UUID(str(value)).hex
+
+
+def _sqlite_timestamp(value: Any) -> Any:
+    # What models.Timestamp stores on SQLite: naive UTC text with microseconds, as
+    # SQLAlchemy's SQLite DATETIME writes it.
+    if type(value) is datetime.datetime and value.tzinfo is datetime.timezone.utc:
+        return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    return _TIMESTAMP_PROCESSOR(value)
+
+
+# The last JSON value serialized and its text: a state write stores the same document in its
+# history row and on its run row.
+_last_json: list[Any] = [None, None]
+
+
+def _sqlite_json(value: Any) -> Any:
+    if value is None:
+        return None
+    if value is _last_json[0]:
+        return _last_json[1]
+    text = json.dumps(value)
+    _last_json[0] = value
+    _last_json[1] = text
+    return text
+
+
+def _sqlite_bind_processor(type_: Any) -> Callable[[Any], Any] | None:
+    """A faster equal of SQLAlchemy's SQLite bind processor for our column types, or None."""
+    if isinstance(type_, sa.Uuid) and not type_.as_uuid:
+        return _sqlite_uuid
+    if isinstance(type_, Timestamp):
+        return _sqlite_timestamp
+    if isinstance(type_, sa.JSON) and type_.none_as_null:
+        return _sqlite_json
+    return None
 
 
 def _values(compiled: _Compiled, params: Mapping[str, Any]) -> list[Any]:

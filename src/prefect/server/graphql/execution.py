@@ -28,8 +28,12 @@ from typing import Any
 from graphql import (
     DocumentNode,
     ExecutionResult,
+    FloatValueNode,
     GraphQLError,
     GraphQLSchema,
+    IntValueNode,
+    Node,
+    StringValueNode,
     execute,
     parse,
     validate,
@@ -68,6 +72,72 @@ _FLOAT = re.compile(r"(?<![\w.$])-?\d+(?:\.\d+(?:[eE][+-]?\d+)?|[eE][+-]?\d+)(?!
 _INT = re.compile(r"(?<![\w.$])-?\d+(?![\w.])")
 
 
+# The same three kinds in one pass, in text order (a string is consumed whole first).
+_LITERAL = re.compile(f"(?P<s>{_STRING.pattern})|(?P<f>{_FLOAT.pattern})|(?P<i>{_INT.pattern})")
+_LITERAL_KINDS = {"s": StringValueNode, "f": FloatValueNode, "i": IntValueNode}
+
+
+def _literal_nodes(document: DocumentNode) -> list[Node]:
+    """The string, float and int value nodes of a document, in the order of its text."""
+    found: list[Node] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, (StringValueNode, FloatValueNode, IntValueNode)):
+            found.append(node)
+            return
+        for key in node.keys:
+            if key == "loc":
+                continue
+            value = getattr(node, key, None)
+            if isinstance(value, Node):
+                walk(value)
+            elif isinstance(value, (tuple, list)):
+                for item in value:
+                    if isinstance(item, Node):
+                        walk(item)
+
+    walk(document)
+    return found
+
+
+class _Template:
+    """A parsed document whose literal values are replaced per request (`DocumentCache`)."""
+
+    __slots__ = ("document", "fast", "nodes")
+
+    def __init__(self, document: DocumentNode, fast: FastOperation, nodes: list[Node]) -> None:
+        self.document = document
+        self.fast = fast
+        self.nodes = nodes
+
+    def fill(self, query: str) -> bool:
+        """Put the literals of `query` (a text of this shape) into the document's nodes."""
+        values: list[tuple[Node, str]] = []
+        nodes = self.nodes
+        index = 0
+        for match in _LITERAL.finditer(query):
+            if index >= len(nodes):
+                return False
+            node = nodes[index]
+            kind = match.lastgroup
+            if kind is None or not isinstance(node, _LITERAL_KINDS[kind]):
+                return False
+            text = match.group()
+            if kind == "s":
+                try:
+                    text = json.loads(text)
+                except ValueError:
+                    return False
+            values.append((node, text))
+            index += 1
+        if index != len(nodes):
+            return False
+        for node, text in values:
+            # graphql-core's nodes are frozen dataclasses; this document is private to us.
+            object.__setattr__(node, "value", text)
+        return True
+
+
 def _shape(query: str) -> str | None:
     """The document with every string literal replaced by `""`, every float by `0.0` and every
     integer by `0`; None when it has no literals (or block strings or comments, which the
@@ -101,6 +171,7 @@ class DocumentCache:
         self.size = size
         self._entries: OrderedDict[str, tuple[DocumentNode, FastOperation | None]] = OrderedDict()
         self._valid_shapes: OrderedDict[str, None] = OrderedDict()
+        self._templates: OrderedDict[str, _Template | None] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -112,6 +183,24 @@ class DocumentCache:
             _RequestError: the text does not parse, or the schema refuses it.
         """
         return self.entry(query)[0]
+
+    def fast_entry(self, query: str) -> FastOperation | None:
+        """The short-path plan of a document with inline literals, filled with this text's values.
+
+        A document of a shape seen before (`_shape`) that runs on the short path is not parsed
+        again: its template's literal nodes take this text's values, which the plan's argument
+        coercion reads before anything else can run on the event loop. None when there is no
+        template for the shape (use `entry`), and the caller must then use `entry` for the
+        executor too, since the template's document is shared.
+        """
+        shape = _shape(query)
+        if shape is None:
+            return None
+        template = self._templates.get(shape)
+        if template is None or not template.fill(query):
+            return None
+        self._templates.move_to_end(shape)
+        return template.fast
 
     def entry(self, query: str) -> tuple[DocumentNode, FastOperation | None]:
         """The document of `query` with its short-path plan.
@@ -139,6 +228,19 @@ class DocumentCache:
                 if len(self._valid_shapes) > self.size:
                     self._valid_shapes.popitem(last=False)
         entry = (document, plan(self.schema, document))
+        if shape is not None and shape not in self._templates:
+            template = None
+            if entry[1] is not None:
+                # A template owns its own parse of the document: its nodes are overwritten.
+                template_document = parse(query)
+                template_plan = plan(self.schema, template_document)
+                if template_plan is not None:
+                    template = _Template(
+                        template_document, template_plan, _literal_nodes(template_document)
+                    )
+            self._templates[shape] = template
+            if len(self._templates) > self.size:
+                self._templates.popitem(last=False)
         self._entries[query] = entry
         if len(self._entries) > self.size:
             self._entries.popitem(last=False)
@@ -258,12 +360,21 @@ async def execute_body(
     """
     try:
         query, variables, operation_name = _parse_body(body)
-        document, fast = cache.entry(query)
     except _RequestError as refused:
         return 400, {"errors": refused.errors}
     result: Any = None
-    if fast is not None and operation_name is None:
-        result = await fast.run(context, variables)
+    if operation_name is None and query not in cache._entries:
+        templated = cache.fast_entry(query)
+        if templated is not None:
+            # Runs synchronously up to the resolver: the template's values stay this request's.
+            result = await templated.run(context, variables)
+    if result is None:
+        try:
+            document, fast = cache.entry(query)
+        except _RequestError as refused:
+            return 400, {"errors": refused.errors}
+        if fast is not None and operation_name is None:
+            result = await fast.run(context, variables)
     if result is None:
         result = execute(
             schema,

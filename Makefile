@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck bench clean
+.PHONY: install demo test lint typecheck bench bench-server clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,12 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_import.py
 	$(BIN)/python bench/bench_engine.py
 	$(BIN)/python -m pytest -q -p no:cacheprovider bench --benchmark-only
+
+# The server's targets (bench/server/README.md): start-up, state writes/s, idle memory. Run alone.
+bench-server: $(STAMP)
+	$(BIN)/python bench/server/bench_startup.py
+	$(BIN)/python bench/server/bench_state_writes.py
+	$(BIN)/python bench/server/bench_idle_rss.py
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache .mypy_cache .hypothesis

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 import prefect
 from prefect.engine.state import Cancelled, State
 from prefect.serialization._state_codec import dict_to_state, state_to_dict
+from prefect.server.api import _pg_states
 from prefect.server.database import models
 from prefect.server.database._raw import RawStatement
 from prefect.server.database.engine import Database
@@ -373,6 +374,16 @@ async def set_flow_run_state(
     if submitted:
         _claim_submitted(flow_run_id)
     try:
+        if (
+            db.dialect == "postgresql"
+            and prepared.name != "Cancelled"
+            and not (submitted and agent_id is not None)
+            and (version is None or not prefect.config.server.api.version_locking)
+            and _is_uuid(flow_run_id)
+            and await _pg_states.write_flow_run_state(db, flow_run_id, prepared)
+        ):
+            return {"id": flow_run_id, "status": "SUCCESS", "message": None}
+        # The general path: also the one that says why a write is refused.
         async with db.write() as conn:
             await write_flow_run_state(
                 conn, flow_run_id, prepared, version=version, agent_id=agent_id
@@ -491,6 +502,14 @@ async def set_task_run_state(
         VersionLockError: version locking is on and `version` is stale.
     """
     prepared = prepare_state(state)
+    if (
+        db.dialect == "postgresql"
+        and (version is None or not prefect.config.server.api.version_locking)
+        and _is_uuid(task_run_id)
+        and await _pg_states.write_task_run_state(db, task_run_id, prepared, RUNNING_STATES)
+    ):
+        return {"id": task_run_id, "status": "SUCCESS", "message": None}
+    # The general path: also the one that says why a write is refused.
     async with db.write() as conn:
         await write_task_run_state(conn, task_run_id, prepared, version=version)
     return {"id": task_run_id, "status": "SUCCESS", "message": None}

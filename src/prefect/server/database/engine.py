@@ -130,6 +130,18 @@ class Database:
                 reader.close_results()
 
     @asynccontextmanager
+    async def autocommit(self) -> AsyncIterator[AsyncConnection]:
+        """A PostgreSQL connection without a transaction: each statement commits on its own.
+
+        For single-statement writes (no BEGIN/COMMIT round trips). Not available on SQLite.
+        """
+        if self.engine is None:
+            raise RuntimeError("autocommit() is for PostgreSQL; use write() on SQLite")
+        async with self.engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            yield conn
+
+    @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
         """A connection inside one write transaction: commit on success, roll back on error.
 

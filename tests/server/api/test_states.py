@@ -431,7 +431,8 @@ async def test_a_state_write_takes_three_statements_on_sqlite_and_one_on_postgre
         await db.dispose()  # the writer connection too
         sa.event.listen(db.sync_engine, "connect", on_connect)
     else:
-        sa.event.listen(db.sync_engine, "before_cursor_execute", record)
+        for engine in db.sync_engines:
+            sa.event.listen(engine, "before_cursor_execute", record)
     # PostgreSQL does the three steps in one statement (api._pg_states).
     expected = ["SELECT", "INSERT", "UPDATE"] if db.dialect == "sqlite" else ["WITH"]
     try:
@@ -445,4 +446,5 @@ async def test_a_state_write_takes_three_statements_on_sqlite_and_one_on_postgre
             sa.event.remove(db.sync_engine, "connect", on_connect)
             await db.dispose()
         else:
-            sa.event.remove(db.sync_engine, "before_cursor_execute", record)
+            for engine in db.sync_engines:
+                sa.event.remove(engine, "before_cursor_execute", record)

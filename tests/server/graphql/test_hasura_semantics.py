@@ -443,7 +443,8 @@ async def test_one_statement_per_level_and_only_requested_columns(db, world):
         if statement.lstrip().upper().startswith("SELECT"):
             statements.append(statement)
 
-    sa.event.listen(db.sync_engine, "before_cursor_execute", record)
+    for engine in db.sync_engines:
+        sa.event.listen(engine, "before_cursor_execute", record)
     try:
         data = await query(
             db,
@@ -452,7 +453,8 @@ async def test_one_statement_per_level_and_only_requested_columns(db, world):
             "states_aggregate { aggregate { count } } } }",
         )
     finally:
-        sa.event.remove(db.sync_engine, "before_cursor_execute", record)
+        for engine in db.sync_engines:
+            sa.event.remove(engine, "before_cursor_execute", record)
     assert len(data["flow_run"]) == 4
     # flow_run, flow, project, task_run, task, flow_run_state: six levels, six statements.
     assert len(statements) == 6, statements

@@ -87,6 +87,7 @@ class Database:
         self._write_lock: asyncio.Lock | None = None
         self._batch: _Batch | None = None
         self._writer: sa.Connection | None = None
+        self._autocommit_engine: AsyncEngine | None = None
         self.path: str | None = None
         if self.dialect == "sqlite":
             path = self.sqlalchemy_url.split(":///", 1)[1]
@@ -106,10 +107,28 @@ class Database:
             self.engine = create_async_engine(
                 self.sqlalchemy_url, echo=echo, pool_size=20, max_overflow=20
             )
+            # Reads and single-statement writes: no BEGIN, no ROLLBACK when the connection goes
+            # back to the pool, so one round trip per statement.
+            self._autocommit_engine = create_async_engine(
+                self.sqlalchemy_url,
+                echo=echo,
+                pool_size=20,
+                max_overflow=20,
+                isolation_level="AUTOCOMMIT",
+                pool_reset_on_return=None,
+            )
             self.sync_engine = self.engine.sync_engine
 
     def __repr__(self) -> str:
         return f"Database({self.url!r})"
+
+    @property
+    def sync_engines(self) -> list[sa.Engine]:
+        """Every engine this database runs statements on (for event listeners in tests)."""
+        engines = [self.sync_engine]
+        if self._autocommit_engine is not None:
+            engines.append(self._autocommit_engine.sync_engine)
+        return engines
 
     @property
     def is_sqlite(self) -> bool:
@@ -117,9 +136,9 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
-        """A connection for reads (its implicit transaction is rolled back at the end)."""
-        if self.engine is not None:
-            async with self.engine.connect() as conn:
+        """A connection for reads (on PostgreSQL each statement sees its own snapshot)."""
+        if self._autocommit_engine is not None:
+            async with self._autocommit_engine.connect() as conn:
                 yield conn
             return
         with self.sync_engine.connect() as sync_conn:
@@ -135,10 +154,9 @@ class Database:
 
         For single-statement writes (no BEGIN/COMMIT round trips). Not available on SQLite.
         """
-        if self.engine is None:
+        if self._autocommit_engine is None:
             raise RuntimeError("autocommit() is for PostgreSQL; use write() on SQLite")
-        async with self.engine.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
+        async with self._autocommit_engine.connect() as conn:
             yield conn
 
     @asynccontextmanager
@@ -247,6 +265,8 @@ class Database:
             self._writer = None
         if self.engine is not None:
             await self.engine.dispose()
+            if self._autocommit_engine is not None:
+                await self._autocommit_engine.dispose()
         else:
             self.sync_engine.dispose()
 

@@ -184,3 +184,38 @@ async def test_variables_that_do_not_coerce_are_left_to_the_executor_before_anyt
 def test_documents_outside_the_plan_are_declined(text):
     document = parse(text)
     assert plan(schema, document) is None
+
+
+async def test_direct_coercion_gives_graphql_cores_values():
+    from graphql.execution.values import get_variable_values
+
+    operation = plan(schema, parse(WRITE))
+    assert operation is not None and operation.direct is not None
+    for variables in [
+        {"input": {"states": [{"run_id": RUN_ID, "version": 3, "state": {"type": "Running"}}]}},
+        # One object where the list is expected: a one-item list.
+        {"input": {"states": {"run_id": RUN_ID, "state": [1, {"a": None}]}}},
+        {"input": {"states": []}},
+    ]:
+        direct = operation._direct_arguments(variables)
+        assert direct is not None
+        expected = get_variable_values(schema, operation.operation.variable_definitions, variables)
+        assert direct[0].coerced == expected.coerced
+        assert direct[1] == {"input": expected.coerced["input"]}
+
+
+@pytest.mark.parametrize(
+    "variables",
+    [
+        {"input": {"states": [{"run_id": RUN_ID, "state": {}, "unknown": 1}]}},
+        {"input": {"states": [{"run_id": RUN_ID}]}},
+        {"input": {"states": [{"run_id": RUN_ID, "state": {}, "version": "3"}]}},
+        {"input": None},
+        {},
+        {"input": {"states": []}, "extra": 1},
+    ],
+)
+def test_direct_coercion_leaves_anything_unusual_to_graphql_core(variables):
+    operation = plan(schema, parse(WRITE))
+    assert operation is not None
+    assert operation._direct_arguments(variables) is None

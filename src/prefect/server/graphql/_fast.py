@@ -30,6 +30,7 @@ from graphql import (
     GraphQLEnumType,
     GraphQLError,
     GraphQLField,
+    GraphQLInputObjectType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -39,7 +40,10 @@ from graphql import (
     GraphQLSchema,
     OperationDefinitionNode,
     OperationType,
+    Undefined,
+    VariableNode,
     located_error,
+    type_from_ast,
 )
 from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
 from graphql.pyutils import Path
@@ -54,10 +58,57 @@ class _Unplannable(Exception):
     pass
 
 
+class _Slow(Exception):
+    """A value the direct coercion leaves to graphql-core (which then reports any error)."""
+
+
+def _coerce(value: Any, type_: Any) -> Any:
+    """`value` coerced to the input type `type_`, as graphql-core's `coerce_input_value` does
+    for valid input; anything unusual or invalid raises `_Slow`."""
+    if isinstance(type_, GraphQLNonNull):
+        if value is None:
+            raise _Slow
+        type_ = type_.of_type
+    if value is None:
+        return None
+    if isinstance(type_, GraphQLList):
+        item_type = type_.of_type
+        if isinstance(value, list):
+            return [_coerce(item, item_type) for item in value]
+        return [_coerce(value, item_type)]
+    if isinstance(type_, GraphQLInputObjectType):
+        if type(value) is not dict:
+            raise _Slow
+        fields = type_.fields
+        if not fields.keys() >= value.keys():
+            raise _Slow
+        coerced = {}
+        for name, field in fields.items():
+            if field.out_name is not None:
+                raise _Slow
+            if name in value:
+                coerced[name] = _coerce(value[name], field.type)
+            elif field.default_value is not Undefined or isinstance(field.type, GraphQLNonNull):
+                raise _Slow
+        if getattr(type_, "is_one_of", False):
+            raise _Slow
+        return type_.out_type(coerced) if type_.out_type is not None else coerced
+    if isinstance(type_, (GraphQLScalarType, GraphQLEnumType)):
+        try:
+            result = type_.parse_value(value)
+        except Exception:
+            raise _Slow from None
+        if result is Undefined:
+            raise _Slow
+        return result
+    raise _Slow
+
+
 class FastOperation:
     """One planned document: its root field and the shape of the payload to complete."""
 
     __slots__ = (
+        "direct",
         "field_def",
         "field_name",
         "field_node",
@@ -83,20 +134,46 @@ class FastOperation:
         self.field_def = field_def
         self.field_name = field_node.name.value
         self.selection = selection
+        self.direct = _direct_arguments(schema, operation, field_node, field_def)
+
+    def _direct_arguments(
+        self, raw_variables: Mapping[str, Any]
+    ) -> tuple[VariableValues, dict[str, Any]] | None:
+        """Arguments given as whole variables, coerced without graphql-core's bookkeeping."""
+        if self.direct is None:
+            return None
+        arguments = {}
+        coerced = {}
+        try:
+            for argument, variable, type_ in self.direct:
+                if variable not in raw_variables:
+                    return None
+                value = _coerce(raw_variables[variable], type_)
+                coerced[variable] = arguments[argument] = value
+        except _Slow:
+            return None
+        if len(raw_variables) != len(coerced):
+            return None
+        return VariableValues({}, coerced), arguments
 
     async def run(
         self, context: Any, raw_variables: Mapping[str, Any] | None
     ) -> ExecutionResult | None:
         """Execute the document; None when the variables do not coerce (use the executor)."""
-        coerced = get_variable_values(
-            self.schema, self.operation.variable_definitions or (), dict(raw_variables or {})
-        )
-        if not isinstance(coerced, VariableValues):
-            return None
-        try:
-            arguments = get_argument_values(self.field_def, self.field_node, coerced)
-        except GraphQLError:
-            return None
+        direct = self._direct_arguments(raw_variables or {})
+        if direct is not None:
+            coerced, arguments = direct
+        else:
+            values = get_variable_values(
+                self.schema, self.operation.variable_definitions or (), dict(raw_variables or {})
+            )
+            if not isinstance(values, VariableValues):
+                return None
+            coerced = values
+            try:
+                arguments = get_argument_values(self.field_def, self.field_node, coerced)
+            except GraphQLError:
+                return None
         path = Path(None, self.field_name, self.parent_type.name)
         info = GraphQLResolveInfo(
             self.field_name,
@@ -151,6 +228,42 @@ def plan(schema: GraphQLSchema, document: DocumentNode) -> FastOperation | None:
     except _Unplannable:
         return None
     return FastOperation(schema, operation, parent_type, node, field_def, selection)
+
+
+def _direct_arguments(
+    schema: GraphQLSchema,
+    operation: OperationDefinitionNode,
+    node: FieldNode,
+    field_def: GraphQLField,
+) -> tuple[tuple[str, str, Any], ...] | None:
+    """(argument, variable, variable type) when every argument is one whole variable without a
+    default, each variable is used once, and every argument of the field is given; else None."""
+    definitions = {
+        definition.variable.name.value: definition
+        for definition in operation.variable_definitions or ()
+    }
+    given = node.arguments or ()
+    if not given or len(given) != len(field_def.args) or len(definitions) != len(given):
+        return None
+    direct = []
+    for argument in given:
+        name = argument.name.value
+        arg_def = field_def.args.get(name)
+        if arg_def is None or arg_def.out_name is not None:
+            return None
+        if not isinstance(argument.value, VariableNode):
+            return None
+        variable = argument.value.name.value
+        definition = definitions.get(variable)
+        if definition is None or definition.default_value is not None:
+            return None
+        type_ = type_from_ast(schema, definition.type)
+        if type_ is None:
+            return None
+        direct.append((name, variable, type_))
+    if len({variable for _, variable, _ in direct}) != len(direct):
+        return None
+    return tuple(direct)
 
 
 def _named(type_: Any) -> Any:

@@ -100,3 +100,58 @@ def s3_bucket(s3_server: str) -> str:
     name = f"test-{uuid.uuid4().hex[:12]}"
     boto3.client("s3", endpoint_url=s3_server).create_bucket(Bucket=name)
     return name
+
+
+# Our own orchestration server, for client/agent/runner tests: the application under uvicorn in
+# a background thread, on a free loopback port, with a fresh SQLite database and the services
+# off (tests start what they need). The client's config points at it for the test.
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def prefect_server(tmp_path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The URL of a running server (`http://127.0.0.1:PORT`); `prefect.config.cloud.api` and
+    `server.endpoint` point at it and the `default` tenant exists."""
+    import asyncio
+    import threading
+    import time
+
+    import uvicorn
+
+    import prefect
+    from prefect.server.app import create_app
+    from prefect.server.database import Database
+
+    url = f"sqlite:///{tmp_path / 'server.db'}"
+    setup = Database(url)
+    asyncio.run(setup.create_all())
+    asyncio.run(setup.dispose())
+    port = _free_port()
+    app = create_app(Database(url), services=False)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", loop="asyncio"
+        )
+    )
+    thread = threading.Thread(target=server.run, name="prefect-test-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.01)
+    api = f"http://127.0.0.1:{port}"
+    monkeypatch.setitem(prefect.config.cloud, "api", api)
+    monkeypatch.setitem(prefect.config.server, "endpoint", api)
+    try:
+        yield api
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -167,6 +167,7 @@ class TestDefaults:
         }
         # Our server's own keys (ARCHITECTURE.md: timers and limits 1.4.1 hard-coded).
         ours = {key for key in flat if key.startswith(("server.api.", "server.services."))}
+        ours |= {"cloud.agent.poll_interval_min", "cloud.agent.poll_interval_max"}
         assert ours >= {
             "server.api.version_locking",
             "server.api.submitted_lock_seconds",

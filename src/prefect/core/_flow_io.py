@@ -300,16 +300,22 @@ class FlowIO:
         log_to_cloud: bool | None = None,
         api_key: str | None = None,
     ) -> None:
-        """Run a local agent that runs this flow's scheduled runs (the agent issue builds it)."""
+        """Run a local agent (`prefect.agent.local.LocalAgent`) with this flow's run-config
+        labels, so it picks up this flow's runs."""
         if token is not None:
             warnings.warn(
                 "The `token` argument is deprecated; pass `api_key` instead.", stacklevel=2
             )
         from prefect.agent.local import LocalAgent
+        from prefect.utilities.configuration import set_temporary_config
 
-        labels = list(getattr(self.run_config, "labels", None) or [])
-        agent = LocalAgent(labels=labels, show_flow_logs=show_flow_logs, api_key=api_key)
-        agent.start()
+        with set_temporary_config({"cloud.api_key": api_key} if api_key else {}):
+            labels = list(getattr(self.run_config, "labels", None) or [])
+            LocalAgent(
+                labels=labels,
+                show_flow_logs=show_flow_logs,
+                no_cloud_logs=None if log_to_cloud is None else not log_to_cloud,
+            ).start()
 
     def register(
         self,

@@ -1,3 +1,5 @@
+"""`python -m prefect`: the `prefect` command line."""
+
 from prefect.cli import cli
 
 if __name__ == "__main__":

@@ -14,10 +14,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Run a Prefect 1 flow end to end (parameters, a map, a retry, case/merge, a checkpointed result);
-# prints the flow run's final state and exits non-zero unless it is Success.
+# Run a Prefect 1 flow end to end (parameters, a map, a retry, case/merge, a checkpointed result),
+# first locally, then orchestrated: a server on the embedded SQLite and a free port, the flow
+# registered, run by a local agent and watched with `prefect run --watch`; everything started is
+# stopped on any exit. Prints each run's final state; exits non-zero unless both are Success.
 demo: $(STAMP)
 	$(BIN)/python examples/demo_flow.py
+	$(BIN)/python examples/demo_orchestrated.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench scripts examples

@@ -153,5 +153,10 @@ def prefect_server(tmp_path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     try:
         yield api
     finally:
+        # Logs a flow run left pending go out now, while the server still answers (the log
+        # shipper's client would otherwise retry a gone server for a minute).
+        from prefect.utilities._cloud_logs import flush_run_logs
+
+        flush_run_logs()
         server.should_exit = True
         thread.join(timeout=10)

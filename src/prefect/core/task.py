@@ -721,7 +721,8 @@ def _own_type_hints(run: Callable) -> dict[str, Any]:
     write annotations as strings (`from __future__ import annotations`); 1.x gives the typing
     objects. User code's annotations are left as written."""
     function = getattr(run, "__func__", run)
-    if not getattr(function, "__module__", "").startswith("prefect."):
+    # `__module__` is None for functions of a flow script run with `runpy`-like loading.
+    if not (getattr(function, "__module__", None) or "").startswith("prefect."):
         return {}
     import typing
 

@@ -10,13 +10,10 @@ from typing import Any
 
 import click
 
+from prefect.backend.kv_store import NON_CLOUD_BACKEND_ERROR_MESSAGE
 from prefect.cli._common import backend_is_cloud, error_text
 
 __all__ = ["NON_CLOUD_BACKEND_ERROR_MESSAGE", "kv"]
-
-NON_CLOUD_BACKEND_ERROR_MESSAGE = (
-    "KV Store operations are only supported while using Prefect Cloud as a backend."
-)
 
 
 def _require_cloud() -> None:

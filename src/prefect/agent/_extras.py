@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import importlib
 from types import ModuleType
+from typing import Any
 
-__all__ = ["not_built", "require_sdk"]
+__all__ = ["deploy_flow_not_built", "not_built", "require_sdk", "start_not_built"]
 
 
 def require_sdk(module: str, extra: str, agent: str) -> ModuleType:
@@ -30,3 +31,25 @@ def not_built(agent: str) -> NotImplementedError:
         f"{agent} cannot deploy flow runs yet in this Prefect implementation; use the local "
         "agent (`prefect agent local start`) meanwhile."
     )
+
+
+# The `start` and `deploy_flow` of each agent class that is not built yet (assigned in its class
+# body, so the classes keep `Agent` as their only base, as in 1.4.1).
+
+
+def start_not_built(self: Any) -> None:
+    """Not built yet.
+
+    Raises:
+        NotImplementedError: always.
+    """
+    raise not_built(type(self).__name__)
+
+
+def deploy_flow_not_built(self: Any, flow_run: Any) -> str:
+    """Not built yet.
+
+    Raises:
+        NotImplementedError: always.
+    """
+    raise not_built(type(self).__name__)

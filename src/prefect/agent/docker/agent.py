@@ -6,9 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import List
 
-from prefect.agent._extras import not_built, require_sdk
+from prefect.agent._extras import deploy_flow_not_built, require_sdk, start_not_built
 from prefect.agent.agent import Agent
-from prefect.utilities.graphql import GraphQLResult
 
 __all__ = ["DockerAgent"]
 
@@ -71,18 +70,5 @@ class DockerAgent(Agent):
         self.reg_allow_list = reg_allow_list
         self.docker_client_timeout = docker_client_timeout
 
-    def start(self) -> None:
-        """Not built yet.
-
-        Raises:
-            NotImplementedError: always.
-        """
-        raise not_built("DockerAgent")
-
-    def deploy_flow(self, flow_run: GraphQLResult) -> str:
-        """Not built yet.
-
-        Raises:
-            NotImplementedError: always.
-        """
-        raise not_built("DockerAgent")
+    start = start_not_built
+    deploy_flow = deploy_flow_not_built

@@ -7,9 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from prefect.agent._extras import not_built, require_sdk
+from prefect.agent._extras import deploy_flow_not_built, require_sdk, start_not_built
 from prefect.agent.agent import Agent
-from prefect.utilities.graphql import GraphQLResult
 
 __all__ = ["ECSAgent", "merge_run_task_kwargs"]
 
@@ -121,18 +120,5 @@ class ECSAgent(Agent):
             aws_session_token=aws_session_token,
         )
 
-    def start(self) -> None:
-        """Not built yet.
-
-        Raises:
-            NotImplementedError: always.
-        """
-        raise not_built("ECSAgent")
-
-    def deploy_flow(self, flow_run: GraphQLResult) -> str:
-        """Not built yet.
-
-        Raises:
-            NotImplementedError: always.
-        """
-        raise not_built("ECSAgent")
+    start = start_not_built
+    deploy_flow = deploy_flow_not_built

@@ -7,9 +7,8 @@ import os
 from collections.abc import Iterable
 from typing import List
 
-from prefect.agent._extras import not_built, require_sdk
+from prefect.agent._extras import deploy_flow_not_built, require_sdk, start_not_built
 from prefect.agent.agent import Agent
-from prefect.utilities.graphql import GraphQLResult
 
 __all__ = ["DEFAULT_JOB_TEMPLATE_PATH", "KubernetesAgent"]
 
@@ -74,18 +73,5 @@ class KubernetesAgent(Agent):
         self.volumes = list(volumes or [])
         self.delete_finished_jobs = delete_finished_jobs
 
-    def start(self) -> None:
-        """Not built yet.
-
-        Raises:
-            NotImplementedError: always.
-        """
-        raise not_built("KubernetesAgent")
-
-    def deploy_flow(self, flow_run: GraphQLResult) -> str:
-        """Not built yet.
-
-        Raises:
-            NotImplementedError: always.
-        """
-        raise not_built("KubernetesAgent")
+    start = start_not_built
+    deploy_flow = deploy_flow_not_built

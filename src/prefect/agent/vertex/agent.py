@@ -7,9 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from prefect.agent._extras import not_built, require_sdk
+from prefect.agent._extras import deploy_flow_not_built, require_sdk, start_not_built
 from prefect.agent.agent import Agent
-from prefect.utilities.graphql import GraphQLResult
 
 __all__ = ["VertexAgent", "get_client"]
 
@@ -77,18 +76,5 @@ class VertexAgent(Agent):
         self.region_name = region_name or "us-central1"
         self.service_account = service_account
 
-    def start(self) -> None:
-        """Not built yet.
-
-        Raises:
-            NotImplementedError: always.
-        """
-        raise not_built("VertexAgent")
-
-    def deploy_flow(self, flow_run: GraphQLResult) -> str:
-        """Not built yet.
-
-        Raises:
-            NotImplementedError: always.
-        """
-        raise not_built("VertexAgent")
+    start = start_not_built
+    deploy_flow = deploy_flow_not_built

@@ -80,7 +80,10 @@ class Counter(Task):
 
 class Sleeps(Task):
     def run(self) -> str:  # type: ignore[override]
-        time.sleep(2)
+        # Far longer than any timeout given to it, in short naps so a stop request lands soon.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            time.sleep(0.01)
         return "woke up"
 
 
@@ -353,7 +356,7 @@ def test_run_of_a_task_that_times_out_ends_timedout():
     state = TaskRunner(Sleeps(timeout=1)).run()
     assert type(state) is TimedOut
     assert state.message == "Task timed out during execution."
-    assert time.monotonic() - start < 2
+    assert time.monotonic() - start < 10  # did not wait for the 30 s task
 
 
 def test_run_of_a_task_that_times_out_is_retried_with_retries():

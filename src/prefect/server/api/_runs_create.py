@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import datetime
 import random
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from prefect.engine.state import Scheduled
 from prefect.server.api.states import _is_uuid, prepare_state, run_columns, state_row
 from prefect.server.database import models
 from prefect.server.database.engine import Database
 from prefect.server.errors import ServerError
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 __all__ = ["create_flow_run", "generate_run_name"]
 

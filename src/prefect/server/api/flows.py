@@ -17,10 +17,9 @@ import json
 import logging
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from prefect.server.api import schedules as _schedules
 from prefect.server.api.flow_groups import (
@@ -31,6 +30,9 @@ from prefect.server.api.flow_groups import (
 )
 from prefect.server.database import Database, models
 from prefect.server.errors import ServerError
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 __all__ = [
     "archive_flow",

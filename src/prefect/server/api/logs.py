@@ -9,14 +9,16 @@ from __future__ import annotations
 import datetime
 import logging
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from prefect.server.database import models
 from prefect.server.database.engine import Database
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 __all__ = ["LOG_LEVELS", "write_run_logs"]
 

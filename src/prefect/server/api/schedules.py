@@ -13,13 +13,15 @@ import datetime
 import hashlib
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from prefect.server.database import Database, models
 from prefect.server.errors import ServerError
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 __all__ = [
     "auto_scheduled_idempotency_key",

@@ -20,10 +20,9 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 import prefect
 from prefect.engine.state import Cancelled, State
@@ -33,6 +32,9 @@ from prefect.server.database import models
 from prefect.server.database._raw import RawStatement
 from prefect.server.database.engine import Database
 from prefect.server.errors import ServerError, VersionLockError
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 __all__ = [
     "FINISHED_STATES",

@@ -7,14 +7,16 @@ every client resolves "the first tenant" (protocol §1.7, §6.1).
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from prefect.server.database import Database, models
 from prefect.server.errors import ServerError, UniquenessViolation
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 __all__ = [
     "create_tenant",

@@ -15,14 +15,16 @@ import datetime
 import json
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from prefect.server.database.engine import _LoopConnection
 from prefect.server.database.models import Timestamp
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 _TIMESTAMP_PROCESSOR = Timestamp()._cached_bind_processor(sqlite.dialect()) or (lambda v: v)
 

@@ -22,15 +22,17 @@ import datetime
 import json
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from graphql import GraphQLError
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from prefect.server.database import models
 from prefect.server.graphql._hasura_types import COLUMN_KINDS
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 __all__ = [
     "PARENT_KEYS",

@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from graphql import (
@@ -26,7 +26,6 @@ from graphql import (
     GraphQLObjectType,
     GraphQLResolveInfo,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from prefect.server.database import models
 from prefect.server.graphql import scalars
@@ -43,6 +42,9 @@ from prefect.server.graphql._hasura_sql import (
     ensure_sqlite_functions,
 )
 from prefect.server.graphql._hasura_types import table_types
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 __all__ = ["table_query_fields"]
 

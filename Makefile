@@ -44,6 +44,7 @@ bench-server: $(STAMP)
 	$(BIN)/python bench/server/bench_startup.py
 	$(BIN)/python bench/server/bench_state_writes.py
 	$(BIN)/python bench/server/bench_idle_rss.py
+	$(BIN)/python bench/server/bench_no_work_ceiling.py
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache .mypy_cache .hypothesis

@@ -4,6 +4,7 @@ test server (protocol section 4.4)."""
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from datetime import timedelta
@@ -211,7 +212,7 @@ def test_watch_follows_a_run_to_the_end(registered, fast_polls):
     done = threading.Event()
 
     def drive():
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 90
         # Wait for the watcher to report the first state before moving on.
         while "Scheduled" not in " ".join(seen) and time.monotonic() < deadline:
             time.sleep(0.01)
@@ -233,7 +234,7 @@ def test_watch_follows_a_run_to_the_end(registered, fast_polls):
 
     driver = threading.Thread(target=drive)
     driver.start()
-    for log in watch_flow_run(run_id, max_duration=timedelta(seconds=30)):
+    for log in watch_flow_run(run_id, max_duration=timedelta(seconds=90)):
         seen.append(log.message)
     driver.join()
     assert done.is_set()
@@ -259,7 +260,10 @@ def test_watch_warns_when_no_agent_takes_the_run(registered, fast_polls, monkeyp
             if log.level == logging.WARNING:
                 warnings.append(log.message)
     assert len(warnings) == 1
-    assert warnings[0].startswith("It has been 0 seconds and your flow run has not been submitted")
+    # The seconds are those the watch really took: 0 on a quick machine, more on a loaded one.
+    assert re.match(
+        r"It has been \d+ seconds and your flow run has not been submitted", warnings[0]
+    ), warnings[0]
     assert "There are no healthy agents in your tenant" in warnings[0]
     assert "labels ['nobody']" in warnings[0]
 
@@ -362,7 +366,7 @@ def test_watch_shows_logs_written_while_the_state_does_not_change(registered, fa
         )
 
     log("still working")
-    for entry in watch_flow_run(run_id, stream_states=False, max_duration=timedelta(seconds=10)):
+    for entry in watch_flow_run(run_id, stream_states=False, max_duration=timedelta(seconds=90)):
         messages.append(entry.message)
         if entry.message == "still working":
             client.set_flow_run_state(run_id, Success("done"))

@@ -388,7 +388,7 @@ def test_watch_follows_a_real_run_to_success(registered):
     from prefect.engine.state import Running, Success
 
     def drive() -> None:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             runs = _flow_runs()
             if runs:

@@ -287,12 +287,14 @@ class TestRetriesAndHTTPErrors:
         assert len(api.requests) == 3
 
     def test_refused_connection_names_the_url(self):
+        # The port stays bound (not listening) for the test, so connections to it are refused:
+        # once let go, another process (another test worker) could start listening there.
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
-        url = f"http://127.0.0.1:{port}/graphql"
-        with pytest.raises(requests.ConnectionError) as info:
-            Client(api_server=url).graphql("query { hello }")
+            url = f"http://127.0.0.1:{port}/graphql"
+            with pytest.raises(requests.ConnectionError) as info:
+                Client(api_server=url).graphql("query { hello }")
         assert url in str(info.value)
         assert "refused" in str(info.value).lower()
 

@@ -24,26 +24,38 @@ def make_flow(schedule: Schedule | None, calls: list) -> Flow:
     return flow
 
 
+# Dates of a schedule are in the near future, a second apart: a date that has passed when the
+# flow looks for its next event is skipped, so the first one must still be ahead when
+# `flow.run()` starts, and the second when the first run has ended, even on a loaded machine
+# (a few tenths of a second of margin are not enough there).
+FIRST_DATE_IN = 1.0
+DATES_APART = 1.0
+
+
 def two_near_dates(**kwargs) -> tuple[Schedule, list[pendulum.DateTime]]:
     now = pendulum.now("UTC")
-    dates = [now.add(seconds=0.3), now.add(seconds=1.3)]
+    dates = [now.add(seconds=FIRST_DATE_IN), now.add(seconds=FIRST_DATE_IN + DATES_APART)]
     return Schedule(clocks=[clocks.DatesClock(dates, **kwargs)]), dates
+
+
+def a_daily_schedule_next_due_in_12_hours() -> Schedule:
+    start = pendulum.now("UTC").add(hours=12)
+    return Schedule(clocks=[clocks.IntervalClock(timedelta(days=1), start_date=start)])
 
 
 def test_run_on_schedule_false_runs_once_now():
     calls: list = []
-    schedule = Schedule(clocks=[clocks.IntervalClock(timedelta(days=1))])
-    flow = make_flow(schedule, calls)
+    flow = make_flow(a_daily_schedule_next_due_in_12_hours(), calls)
     started = time.monotonic()
     state = flow.run(run_on_schedule=False)
     assert isinstance(state, Success)
     assert [x for x, _ in calls] == [0]
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 60  # did not wait 12 hours for the next event
 
 
 def test_config_can_turn_off_running_on_schedule():
     calls: list = []
-    schedule = Schedule(clocks=[clocks.IntervalClock(timedelta(days=1))])
+    schedule = a_daily_schedule_next_due_in_12_hours()
     flow = make_flow(schedule, calls)
     prefect.config.flows.run_on_schedule = False
     assert flow.run().is_successful()
@@ -65,10 +77,12 @@ def test_dates_clock_runs_once_per_date_then_stops():
 def test_scheduled_runs_use_the_event_parameter_defaults():
     calls: list = []
     now = pendulum.now("UTC")
+    first = now.add(seconds=FIRST_DATE_IN)
+    second = first.add(seconds=DATES_APART)
     schedule = Schedule(
         clocks=[
-            clocks.DatesClock([now.add(seconds=0.2)], parameter_defaults={"x": 1}),
-            clocks.DatesClock([now.add(seconds=1.2)], parameter_defaults={"x": 2}),
+            clocks.DatesClock([first], parameter_defaults={"x": 1}),
+            clocks.DatesClock([second], parameter_defaults={"x": 2}),
         ]
     )
     flow = make_flow(schedule, calls)

@@ -53,7 +53,9 @@ from prefect.executors import DaskExecutor, LocalDaskExecutor, LocalExecutor  # 
 from prefect.tasks.control_flow import merge  # noqa: E402
 from prefect.utilities.configuration import set_temporary_config  # noqa: E402
 
-pytestmark = pytest.mark.timeout(60)
+# Generous: process pools and clusters start slowly on a loaded machine (the default of the
+# suite; a deadline only matters when a test is failing anyway).
+pytestmark = pytest.mark.timeout(120)
 
 PROCESS_KINDS = {"processes", "cluster"}
 DASK_KINDS = [
@@ -167,6 +169,7 @@ def test_a_failing_task_is_retried_until_it_succeeds(executor, run_log):
     assert t.read_run_log(run_log) == ["flaky", "flaky"]
 
 
+@pytest.mark.timeout(t.SLOW_SECONDS + 30)
 def test_a_task_over_its_timeout_ends_timed_out_without_waiting_for_it(executor):
     with Flow("timeout") as flow:
         slow = t.slow()
@@ -179,8 +182,9 @@ def test_a_task_over_its_timeout_ends_timed_out_without_waiting_for_it(executor)
     assert type(state.result[slow]) is TimedOut
     assert state.result[fast].result == 2
     assert state.is_failed()
-    # `slow` sleeps 30 s with a 1 s timeout; the rest is process start-up, even under load.
-    assert elapsed < 15, f"the run took {elapsed:.1f} s"
+    # `slow` runs 120 s with a 1 s timeout: the run did not wait for it. The rest is process
+    # start-up and shutdown (a few seconds, more on a loaded machine).
+    assert elapsed < t.SLOW_SECONDS / 2, f"the run took {elapsed:.1f} s"
 
 
 def test_triggers_decide_what_runs_downstream_of_a_failure(executor):
@@ -422,25 +426,19 @@ def test_unpicklable_results_of_mapped_children_fail_those_children_only(executo
 
 
 @pytest.mark.parametrize(
-    ("executor_kind", "limit"),
+    "executor_kind",
     [
-        pytest.param("threads", 5, id="LocalDaskExecutor-threads"),
-        # Generous: the second worker process may still be starting when the first child runs.
-        pytest.param(
-            "processes",
-            5,
-            id="LocalDaskExecutor-processes",
-            marks=pytest.mark.integration,
-        ),
-        pytest.param(
-            "cluster",
-            3,
-            id="DaskExecutor",
-            marks=pytest.mark.integration,
-        ),
+        pytest.param("threads", id="LocalDaskExecutor-threads"),
+        pytest.param("processes", id="LocalDaskExecutor-processes", marks=pytest.mark.integration),
+        pytest.param("cluster", id="DaskExecutor", marks=pytest.mark.integration),
     ],
 )
-def test_mapped_children_run_in_parallel(executor_kind, limit, tmp_path, request):
+@pytest.mark.timeout(150)  # above the children's generous deadline
+def test_mapped_children_run_in_parallel(executor_kind, tmp_path, request):
+    # How long a child waits for the other one to start. Generous: the second worker process
+    # may still be starting when the first child runs, and the machine may be loaded. Children
+    # running in parallel meet at once; only children run one after the other wait that long.
+    limit = 60
     if executor_kind == "cluster":
         cluster = request.getfixturevalue("dask_cluster")
         executor = DaskExecutor(address=cluster.scheduler_address)
@@ -632,19 +630,23 @@ def test_an_address_with_a_cluster_class_or_its_arguments_is_refused(kwargs):
         DaskExecutor(address="tcp://127.0.0.1:8786", **kwargs)
 
 
-def test_an_unreachable_address_raises_a_connection_error_naming_it_within_10_s():
+def test_an_unreachable_address_raises_a_connection_error_naming_it_after_the_8_s_timeout():
     executor = DaskExecutor(address="tcp://127.0.0.1:9")
 
     start = time.monotonic()
-    with pytest.raises(ConnectionError, match=re.escape("tcp://127.0.0.1:9")):
+    with pytest.raises(ConnectionError, match=re.escape("tcp://127.0.0.1:9")) as raised:
         with executor.start():
             pass  # pragma: no cover - never reached
     elapsed = time.monotonic() - start
 
-    assert elapsed < 10
+    assert "within 8 s" in str(raised.value)
+    # The executor's own 8 s connect timeout applied, not Dask's default of 30 s (the margin
+    # is for a loaded machine: the 8 s alone leave too little of a 10 s bound).
+    assert elapsed < 20, f"gave up after {elapsed:.1f} s"
     assert executor.client is None
 
 
+@pytest.mark.timeout(150)  # above the sum of its generous deadlines
 def test_workers_joining_and_leaving_the_cluster_are_logged(recording_cluster, caplog):
     executor = DaskExecutor(cluster_class=recording_cluster, cluster_kwargs=SMALL_CLUSTER)
 
@@ -663,12 +665,12 @@ def test_workers_joining_and_leaving_the_cluster_are_logged(recording_cluster, c
             (cluster,) = recording_cluster.instances
             (first,) = executor.client.scheduler_info()["workers"]
             cluster.scale(2)
-            executor.client.wait_for_workers(2, timeout=10)
+            executor.client.wait_for_workers(2, timeout=30)
             (second,) = set(executor.client.scheduler_info()["workers"]) - {first}
             assert re.fullmatch(r"(tcp|inproc)://\S+", second)
             wait_for(f"Worker {second} added")
             cluster.scale(1)
-            deadline = time.monotonic() + 10
+            deadline = time.monotonic() + 30
             while len(executor.client.scheduler_info()["workers"]) > 1:
                 assert time.monotonic() < deadline, "the cluster did not scale down"
                 time.sleep(0.05)
@@ -684,7 +686,7 @@ def test_workers_are_not_watched_when_watch_worker_status_is_off(recording_clust
         with executor.start():
             (cluster,) = recording_cluster.instances
             cluster.scale(2)
-            executor.client.wait_for_workers(2, timeout=10)
+            executor.client.wait_for_workers(2, timeout=30)
             time.sleep(0.3)  # long enough for an event to arrive (they take milliseconds)
 
     assert not [r for r in caplog.records if re.match(r"Worker \S+ added", r.getMessage())]
@@ -735,7 +737,7 @@ def test_a_performance_report_is_written_for_the_run(dask_cluster, tmp_path):
 
 
 @pytest.mark.integration
-@pytest.mark.timeout(45)
+@pytest.mark.timeout(150)
 def test_a_task_killing_its_dask_worker_fails_the_run_instead_of_hanging():
     # Not retried on another worker: the scheduler gives up on the first death.
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
@@ -751,7 +753,9 @@ def test_a_task_killing_its_dask_worker_fails_the_run_instead_of_hanging():
 
     assert state.is_failed()
     assert "kill_worker" in state.message  # the Dask key names the task
-    assert elapsed < 30
+    # A hang never ends; a failing run takes seconds (cluster start-up and shutdown included),
+    # but half a minute on a loaded 2-core machine.
+    assert elapsed < 100, f"the run took {elapsed:.1f} s"
 
 
 KILLED_WORKER_SCRIPT = textwrap.dedent(
@@ -774,7 +778,7 @@ KILLED_WORKER_SCRIPT = textwrap.dedent(
 
 
 @pytest.mark.integration
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(120)
 def test_a_task_killing_its_worker_process_fails_the_run_of_local_dask_executor(tmp_path):
     # In a child process of its own: a run that hangs is then stopped with its workers.
     script = tmp_path / "crash.py"
@@ -787,7 +791,9 @@ def test_a_task_killing_its_worker_process_fails_the_run_of_local_dask_executor(
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    limit = 10  # start-up included; the run itself can fail in about a second
+    # A hang never ends. Start-up included (Python, Prefect, Dask, a worker process: seconds
+    # on a loaded machine); the run itself can fail in about a second.
+    limit = 60
     try:
         output = process.communicate(timeout=limit)[0].decode()
     except subprocess.TimeoutExpired:
@@ -828,25 +834,27 @@ CTRL_C_SCRIPT = textwrap.dedent(
 )
 
 
+# How long the flow's process may take to exit after Ctrl-C, stopping its workers (seconds
+# when it works; a run that ignores Ctrl-C goes on for the task's two minutes).
+CTRL_C_LIMIT = 45
+
+
 @pytest.mark.integration
-@pytest.mark.timeout(90)
+@pytest.mark.timeout(180)  # above the sum of its generous deadlines
 @pytest.mark.parametrize(
-    ("executor_kind", "target", "limit"),
+    ("executor_kind", "target"),
     [
-        pytest.param("cluster", "process", 20, id="DaskExecutor"),
-        pytest.param("processes", "process group", 10, id="LocalDaskExecutor-processes"),
+        pytest.param("cluster", "process", id="DaskExecutor"),
+        pytest.param("processes", "process group", id="LocalDaskExecutor-processes"),
         pytest.param(
             "processes",
             "process",
-            10,
             id="LocalDaskExecutor-processes-only-the-flows-process-interrupted",
         ),
-        pytest.param("threads", "process group", 10, id="LocalDaskExecutor-threads"),
+        pytest.param("threads", "process group", id="LocalDaskExecutor-threads"),
     ],
 )
-def test_ctrl_c_stops_the_run_and_leaves_no_processes_behind(
-    tmp_path, executor_kind, target, limit
-):
+def test_ctrl_c_stops_the_run_and_leaves_no_processes_behind(tmp_path, executor_kind, target):
     marker = tmp_path / "started"
     script = tmp_path / "interrupted.py"
     script.write_text(
@@ -875,9 +883,9 @@ def test_ctrl_c_stops_the_run_and_leaves_no_processes_behind(
         else:  # the flow's process only: its workers are left for it to stop
             process.send_signal(signal.SIGINT)
         try:
-            output = process.communicate(timeout=limit)[0].decode()
+            output = process.communicate(timeout=CTRL_C_LIMIT)[0].decode()
         except subprocess.TimeoutExpired:
-            pytest.fail(f"the flow's process still runs {limit} s after Ctrl-C")
+            pytest.fail(f"the flow's process still runs {CTRL_C_LIMIT} s after Ctrl-C")
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
@@ -886,7 +894,8 @@ def test_ctrl_c_stops_the_run_and_leaves_no_processes_behind(
     assert process.returncode != 0
     assert "KeyboardInterrupt" in output
     assert "the flow run returned" not in output
-    _, alive = psutil.wait_procs(children, timeout=5)
+    # Workers notice their parent's exit on their own: give them time on a loaded machine.
+    _, alive = psutil.wait_procs(children, timeout=30)
     assert alive == [], f"left running: {alive}"
 
 

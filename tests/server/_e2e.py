@@ -38,8 +38,17 @@ FAST_TIMERS = {
 }
 # A run is presumed lost when its heartbeat (every second here) is older than this. Long enough
 # for a flow-run process to start on a busy 2-core machine (a Submitted run has a heartbeat only
-# from the agent's Submitted write until the process reports Running).
-HEARTBEAT_CUTOFF_SECONDS = 8
+# from the agent's Submitted write until the process reports Running; that takes about a second,
+# a few under load): a healthy run judged lost would add states and break the tests. The recovery
+# test waits about this long for its runs to be judged lost.
+HEARTBEAT_CUTOFF_SECONDS = 12
+
+# Deadlines. They only matter when a test is failing anyway, so they are generous: a loaded
+# 2-core machine can be several times slower than a developer's laptop.
+REQUEST_TIMEOUT = 30  # one GraphQL request
+COMMAND_TIMEOUT = 180  # one `prefect ...` command run to completion (`--watch` included)
+START_TIMEOUT = 90  # the server answering after `prefect server start`
+LOGS_TIMEOUT = 60  # the last batch of a run's logs reaching the server
 
 
 def free_port() -> int:
@@ -54,7 +63,7 @@ def graphql(api: str, query: str, variables: dict[str, Any] | None = None) -> di
     request = urllib.request.Request(
         api, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
     )
-    with urllib.request.urlopen(request, timeout=10) as response:
+    with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT) as response:
         answer = json.loads(response.read())
     if answer.get("errors"):
         raise AssertionError(f"GraphQL errors: {answer['errors']}")
@@ -150,7 +159,7 @@ class Stack:
         return process
 
     def run(
-        self, *args: str, timeout: float = 60, env: dict[str, str] | None = None
+        self, *args: str, timeout: float = COMMAND_TIMEOUT, env: dict[str, str] | None = None
     ) -> subprocess.CompletedProcess[str]:
         """Run `prefect ARGS...` to completion (`env`: extra variables); return its output."""
         return subprocess.run(
@@ -163,7 +172,7 @@ class Stack:
             timeout=timeout,
         )
 
-    def check(self, *args: str, timeout: float = 60) -> str:
+    def check(self, *args: str, timeout: float = COMMAND_TIMEOUT) -> str:
         """Run `prefect ARGS...`, fail the test unless it exits 0, and return its output."""
         done = self.run(*args, timeout=timeout)
         assert done.returncode == 0, (
@@ -172,25 +181,55 @@ class Stack:
         return done.stdout
 
     def start_server(self) -> None:
-        args = ["server", "start", "--no-ui", "--server-port", str(self.port)]
-        if self.database_url:
-            args += ["--database-url", self.database_url]
-        self.server = self.start("server", *args)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if graphql(self.api, "query { hello }").get("hello"):
-                    return
-            except OSError:
-                pass
-            if self.server.poll() is not None:
+        """Start `prefect server start` and wait until it answers. The port was free when
+        `free_port` picked it, but another process (the other xdist worker's tests) may take it
+        before the server binds it: the server then exits with "Could not listen", and we try
+        again on another port."""
+        for attempt in range(3):
+            log = self.logs / "server.log"
+            offset = log.stat().st_size if log.exists() else 0
+            args = ["server", "start", "--no-ui", "--server-port", str(self.port)]
+            if self.database_url:
+                args += ["--database-url", self.database_url]
+            self.server = self.start("server", *args)
+            if self._wait_for_server(self.server):
+                return
+            with open(log, "rb") as file:
+                file.seek(offset)
+                output = file.read().decode(errors="replace")
+            if "Could not listen on" not in output or attempt == 2:
                 raise RuntimeError(
                     f"the server exited with status {self.server.returncode}:\n"
                     + self.log_tail("server")
                 )
+            self._use_port(free_port())
+
+    def _wait_for_server(self, server: subprocess.Popen[bytes]) -> bool:
+        """Wait until the server answers (True) or exits (False)."""
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            try:
+                if graphql(self.api, "query { hello }").get("hello"):
+                    # Only if ours is up: not an answer from a process that took the port.
+                    if server.poll() is None:
+                        return True
+            except OSError:
+                pass
+            if server.poll() is not None:
+                return False
             if time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not answer on {self.api} within 60 s")
+                raise RuntimeError(
+                    f"the server did not answer on {self.api} within {START_TIMEOUT} s\n"
+                    + self.log_tail("server")
+                )
             time.sleep(0.1)
+
+    def _use_port(self, port: int) -> None:
+        """Move the server, and every process started from now on, to another port."""
+        self.port = port
+        self.api = f"http://127.0.0.1:{port}"
+        self.env["PREFECT__SERVER__PORT"] = str(port)
+        self.env["PREFECT__SERVER__HOST_PORT"] = str(port)
 
     def start_agent(self, name: str, *labels: str) -> subprocess.Popen[bytes]:
         # --show-flow-logs: the flow-run processes' output goes to the agent's log as well.
@@ -307,7 +346,7 @@ class Stack:
         return self.flow_run(flow_run_id)
 
     def wait_for_logs(
-        self, flow_run_id: str, *messages: str, timeout: float = 15
+        self, flow_run_id: str, *messages: str, timeout: float = LOGS_TIMEOUT
     ) -> dict[str, Any]:
         """Poll a flow run until its stored logs include every one of `messages` (a process
         uploads its last batch as it exits, possibly after its final state); return the run."""

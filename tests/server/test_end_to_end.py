@@ -90,8 +90,7 @@ def run_mapped_flow(stack: Stack) -> None:
     stack.register(project, path)
 
     watched = stack.run(
-        "run", "--name", flow_name, "--project", project, "--param", "n=3", "--watch",
-        timeout=60,
+        "run", "--name", flow_name, "--project", project, "--param", "n=3", "--watch"
     )  # fmt: skip
     assert watched.returncode == 0, f"{watched.stdout}\n{watched.stderr}\n{stack.diagnostics()}"
     assert "Entered state <Success>" in watched.stdout
@@ -155,7 +154,7 @@ def test_task_that_fails_once_is_retried_and_the_run_succeeds(stack: Stack) -> N
     stack.register(project, path)
     flow_run_id = start_run(stack, flow_name, project)
 
-    run = stack.wait_for_state(flow_run_id, {"Success", "Failed"}, timeout=40)
+    run = stack.wait_for_state(flow_run_id, {"Success", "Failed"}, timeout=120)
     assert run["state"] == "Success", run
     (flaky,) = task_runs_by_name(run)["flaky"]
     states = state_names(flaky)
@@ -270,7 +269,7 @@ def test_flow_registered_with_a_schedule_runs_on_its_own(stack: Stack) -> None:
         return runs[0] if runs and runs[0]["state"] == "Success" else None
 
     try:
-        first = _e2e.poll(first_run_succeeded, 60, "the first scheduled run to succeed")
+        first = _e2e.poll(first_run_succeeded, 120, "the first scheduled run to succeed")
     except AssertionError as exc:
         raise AssertionError(
             f"{exc}: {stack.flow_runs(flow_name)}\n{stack.diagnostics()}"
@@ -331,7 +330,7 @@ def test_parent_flow_starts_a_registered_child_flow_and_waits_for_it(stack: Stac
     stack.register(project, stack.write_flow(f"{parent_name}.py", source))
     parent_run_id = start_run(stack, parent_name, project)
 
-    parent = stack.wait_for_state(parent_run_id, {"Success", "Failed"}, timeout=60)
+    parent = stack.wait_for_state(parent_run_id, {"Success", "Failed"}, timeout=180)
     (child_listed,) = stack.flow_runs(child_name)
     child = stack.flow_run(child_listed["id"])
     assert parent["state"] == "Success", (parent, child)
@@ -371,11 +370,11 @@ def test_cancelling_a_running_flow_run_ends_it_cancelled(stack: Stack) -> None:
     path = stack.write_flow(f"{flow_name}.py", SLEEPING_FLOW.replace("FLOW_NAME", flow_name))
     stack.register(project, path)
     flow_run_id = start_run(stack, flow_name, project)
-    wait_for_task_running(stack, flow_run_id, "sleepy", timeout=30)
+    wait_for_task_running(stack, flow_run_id, "sleepy", timeout=120)
 
     assert prefect.Client(api_server=stack.api).cancel_flow_run(flow_run_id) == "Cancelling"
 
-    run = stack.wait_for_state(flow_run_id, {"Cancelled", "Failed", "Success"}, timeout=15)
+    run = stack.wait_for_state(flow_run_id, {"Cancelled", "Failed", "Success"}, timeout=60)
     assert run["state"] == "Cancelled", run
     assert state_names(run)[-2:] == ["Cancelling", "Cancelled"]
     (sleepy,) = task_runs_by_name(run)["sleepy"]
@@ -448,21 +447,27 @@ def test_runs_whose_agent_and_processes_are_killed_are_recovered(stack: Stack) -
     path = stack.write_flow(f"{name}.py", source)
     stack.register(project, path)
     stack.start_agent("recovery-agent-1", label)
+
+    def wait_for_marker(marker: str, what: str) -> None:
+        try:
+            _e2e.poll(lambda: (path.parent / marker).exists(), 120, what)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n{stack.diagnostics()}") from None
+
+    # One after the other. The task's run hangs in the task (inside `hang_once`, so that its
+    # retry will not hang), with heartbeats: it can wait for the second run. The second run
+    # hangs without heartbeats, and must be killed before Lazarus judges it lost.
     task_run_id = start_run(stack, f"{name}-task", project)
+    wait_for_marker(f"{name}-task.started", "the task to hang")
     flow_run_id = start_run(stack, f"{name}-flow", project)
-    wait_for_task_running(stack, task_run_id, "hang_once", timeout=30)
-    _e2e.poll(
-        lambda: (path.parent / f"{name}-flow.started").exists(),
-        30,
-        "the flow's state handler to hang",
-    )
+    wait_for_marker(f"{name}-flow.started", "the flow's state handler to hang")
 
     killed = stack.kill_agent("recovery-agent-1")
     assert len(killed) == 2, f"expected two flow-run processes, killed {killed}"
     stack.start_agent("recovery-agent-2", label)
 
     # Zombie killer: the hanging task run is retried, and the flow run goes on where it was.
-    run = stack.wait_for_state(task_run_id, {"Success", "Failed"}, timeout=60)
+    run = stack.wait_for_state(task_run_id, {"Success", "Failed"}, timeout=180)
     assert run["state"] == "Success", run
     (hang_once,) = task_runs_by_name(run)["hang_once"]
     assert hang_once["state"] == "Success"
@@ -472,7 +477,7 @@ def test_runs_whose_agent_and_processes_are_killed_are_recovered(stack: Stack) -
     assert retrying[0]["message"].startswith("No heartbeat detected from the remote task")
 
     # Lazarus: the run with nothing left to do but finish is rescheduled and run again.
-    run = stack.wait_for_state(flow_run_id, {"Success", "Failed"}, timeout=30)
+    run = stack.wait_for_state(flow_run_id, {"Success", "Failed"}, timeout=120)
     assert run["state"] == "Success", run
     assert state_names(run) == [
         "Scheduled", "Submitted", "Running",

@@ -16,7 +16,7 @@ from prefect.utilities._cloud_logs import flush_run_logs, shipping_run_logs
 from prefect.utilities.graphql import EnumValue, with_args
 from prefect.utilities.logging import LOG_MANAGER, CloudHandler
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = pytest.mark.timeout(120)
 
 logger = logging.getLogger("prefect.cloud-logs-test")
 
@@ -113,7 +113,7 @@ def test_logs_are_sent_in_batches_while_the_run_goes_on(flow_run_id, monkeypatch
     with prefect.context(flow_run_id=flow_run_id, running_with_backend=True):
         with shipping_run_logs():
             logger.info("early")
-            deadline = time.monotonic() + 10
+            deadline = time.monotonic() + 60
             while not stored_logs(flow_run_id) and time.monotonic() < deadline:
                 time.sleep(0.05)
             assert [log.message for log in stored_logs(flow_run_id)] == ["early"]

@@ -33,8 +33,10 @@ def assert_same_record(fast: logging.LogRecord, standard: logging.LogRecord) -> 
     assert set(fast_attributes) == set(standard_attributes)
     for name in set(standard_attributes) - TIME_ATTRIBUTES:
         assert fast_attributes[name] == standard_attributes[name], name
-    assert abs(fast.created - standard.created) < 1.0
-    assert abs(fast.relativeCreated - standard.relativeCreated) < 1000.0
+    # Made one after the other, so about the same time; a loaded machine may pause between
+    # the two (the exact clock is checked by `test_fast_record_times_are_current_...`).
+    assert abs(fast.created - standard.created) < 30.0
+    assert abs(fast.relativeCreated - standard.relativeCreated) < 30_000.0
     assert type(fast) is logging.LogRecord
 
 
@@ -448,7 +450,7 @@ def test_stream_handler_releases_its_lock_after_each_record():
     handler.handle(info_record())
     # Another thread can take it (a lock still held by this thread would not let it).
     result: list[bool] = []
-    thread = threading.Thread(target=lambda: result.append(handler.lock.acquire(timeout=1)))
+    thread = threading.Thread(target=lambda: result.append(handler.lock.acquire(timeout=30)))
     thread.start()
     thread.join()
     assert result == [True]

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import prefect
+from prefect.exceptions import ClientError
 from prefect.utilities import logging as prefect_logging
 from prefect.utilities._log_records import PrefectStreamHandler
 from prefect.utilities.configuration import set_temporary_config
@@ -301,6 +302,13 @@ def test_cloud_handler_takes_the_flow_run_id_from_the_context_when_the_record_ha
     assert (entry["flow_run_id"], entry["task_run_id"]) == ("fr", None)
 
 
+def test_cloud_handler_queues_nothing_without_a_flow_run_id(no_thread):
+    # The backend stores logs only under a flow run: such an entry could only be refused.
+    with prefect.context(running_with_backend=True, flow_run_id=None):
+        CloudHandler().emit(make_record())
+    assert queued(no_thread) == []
+
+
 def test_cloud_handler_skips_records_below_the_configured_level(no_thread):
     with set_temporary_config({"logging.level": "ERROR"}):
         with prefect.context(running_with_backend=True, flow_run_id="fr"):
@@ -385,6 +393,63 @@ def test_failed_send_warns_keeps_logs_pending_and_retries_next_flush(manager):
     assert manager.pending_length == 0
 
 
+class RefusingClient:
+    """Refuses, as the server does, every batch holding an entry without a flow run id."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[dict]] = []
+        self.calls = 0
+
+    def write_run_logs(self, logs: list[dict]) -> None:
+        self.calls += 1
+        if any(not log.get("flow_run_id") for log in logs):
+            raise ClientError([{"message": "Expected non-nullable type UUID! not to be null."}])
+        self.batches.append(list(logs))
+
+
+def test_a_refused_entry_is_dropped_with_a_warning_and_the_others_are_sent(manager):
+    manager.client = RefusingClient()
+    for message in ["a", "b", "c", "d", "e"]:
+        manager.enqueue(entry(message))
+    manager.enqueue({**entry("bad"), "flow_run_id": None})
+    manager.enqueue(entry("f"))
+    with pytest.warns(UserWarning, match="refused a log entry, which is dropped") as caught:
+        manager.flush()
+    assert len(caught) == 1
+    assert "message='bad'" in str(caught[0].message)
+    sent = [e["message"] for batch in manager.client.batches for e in batch]
+    assert sent == ["a", "b", "c", "d", "e", "f"]
+    assert manager.pending_logs == []
+    assert manager.pending_length == 0
+    # Later logs are not held back by the refused one.
+    manager.enqueue(entry("later"))
+    manager.flush()
+    assert manager.client.batches[-1] == [entry("later")]
+
+
+def test_a_busy_backend_keeps_the_whole_batch_pending(manager):
+    class BusyClient(FakeClient):
+        def write_run_logs(self, logs: list[dict]) -> None:
+            if self.fail_times:
+                self.fail_times -= 1
+                raise ClientError([{"message": "busy", "extensions": {"code": "API_ERROR"}}])
+            super().write_run_logs(logs)
+
+    manager.client = BusyClient(fail_times=1)
+    manager.enqueue(entry("a"))
+    manager.enqueue(entry("b"))
+    with pytest.warns(UserWarning, match="stay pending"):
+        manager.flush()
+    assert manager.pending_logs == [entry("a"), entry("b")]
+    manager.flush()
+    assert manager.client.batches == [[entry("a"), entry("b")]]
+
+
+def test_the_log_thread_survives_a_configuration_without_a_heartbeat(manager, monkeypatch):
+    monkeypatch.delitem(prefect.config.cloud, "logging_heartbeat")
+    assert prefect_logging._heartbeat_seconds() == 5.0
+
+
 def test_background_thread_sends_every_heartbeat_and_stop_sends_the_rest(manager):
     with set_temporary_config({"cloud.logging_heartbeat": 0.01}):
         manager.ensure_started()
@@ -392,7 +457,7 @@ def test_background_thread_sends_every_heartbeat_and_stop_sends_the_rest(manager
         manager.ensure_started()
         assert manager.thread is thread and thread.daemon
         manager.enqueue(entry("during"))
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 60
         while not manager.client.batches and time.monotonic() < deadline:
             time.sleep(0.01)
         assert manager.client.batches == [[entry("during")]]

@@ -160,14 +160,16 @@ def test_plain_line_equals_the_formatted_record_for_each_format(
 
 def test_plain_line_of_default_format_has_the_current_utc_time(buf, logger, quiet_root):
     with quiet_root():
+        before = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
         log_info(logger, MSG, "x")
-        now = datetime.datetime.now(datetime.timezone.utc)
+        after = datetime.datetime.now(datetime.timezone.utc)
     (line,) = _lines(buf)
     match = DEFAULT_LINE.match(line)
     assert match, line
     written = datetime.datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S%z")
     assert written.utcoffset() == datetime.timedelta(0)
-    assert abs((now - written).total_seconds()) < 2
+    # Whole seconds: the second the line was written in, however long the machine took.
+    assert before <= written <= after
 
 
 def test_plain_line_with_prefect_not_propagating_ignores_root_handlers_as_records_do(
@@ -478,14 +480,14 @@ def test_a_failing_write_goes_to_handle_error_and_releases_the_lock(
     acquired: list[bool] = []
 
     def take_lock() -> None:
-        got = handler.lock.acquire(timeout=2)
+        got = handler.lock.acquire(timeout=30)
         acquired.append(got)
         if got:
             handler.lock.release()
 
     thread = threading.Thread(target=take_lock)
     thread.start()
-    thread.join(5)
+    thread.join(60)
     assert acquired == [True]
 
 
@@ -507,7 +509,8 @@ def test_lines_written_from_several_threads_stay_whole(buf, logger, quiet_root, 
         for thread in threads:
             thread.start()
         for thread in threads:
-            thread.join(10)
+            thread.join(60)
+            assert not thread.is_alive()
     assert len(fast_results) == 800 and all(fast_results)
     text = buf.getvalue()
     assert text.endswith("\n")
@@ -611,7 +614,8 @@ def test_lines_written_from_several_threads_to_a_file_stay_whole(
             for thread in threads:
                 thread.start()
             for thread in threads:
-                thread.join(30)
+                thread.join(120)
+                assert not thread.is_alive()
         handler.flush()
     finally:
         handler.setStream(old)
@@ -651,8 +655,8 @@ def test_a_thread_finding_the_handler_busy_leaves_its_line_to_the_holder(
             log_info(logger, "Task '%s': Starting task run...", "holder")
             thread = threading.Thread(target=work)
             thread.start()
-            assert done.wait(10), "a thread waited for the handler lock"
-            thread.join(10)
+            assert done.wait(60), "a thread waited for the handler lock"
+            thread.join(60)
             # Written by this thread (it holds the lock, re-entrantly); the others queued.
             assert "queued" not in buf.getvalue()
             assert "'holder'" in buf.getvalue()
@@ -676,11 +680,12 @@ def test_a_failure_to_write_another_threads_line_is_reported_not_raised_on_relea
                 target=log_info, args=(logger, "Task '%s': Starting task run...", "other")
             )
             thread.start()
-            thread.join(10)
+            thread.join(60)
+            assert not thread.is_alive()
             assert errors == []  # queued, not written: this thread holds the lock
         finally:
             handler.release()  # writes the queued line: it fails, and is reported
     assert len(errors) == 1
     assert isinstance(errors[0], logging.LogRecord)
-    assert handler.lock.acquire(timeout=2)  # released all the same
+    assert handler.lock.acquire(timeout=30)  # released all the same
     handler.lock.release()

@@ -28,7 +28,7 @@ from prefect.storage import Local
 from prefect.utilities._cloud_logs import flush_run_logs
 from prefect.utilities.graphql import EnumValue, with_args
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = pytest.mark.timeout(120)  # generous: a server starts for each test
 
 
 @task

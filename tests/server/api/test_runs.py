@@ -457,7 +457,7 @@ async def _commit_first(db, insert, racer):
         transaction = await other.begin()
         row_id = await insert(other)
         pending = asyncio.ensure_future(racer())
-        deadline = asyncio.get_running_loop().time() + 10
+        deadline = asyncio.get_running_loop().time() + 30
         waiting = sa.text("SELECT count(*) FROM pg_locks WHERE NOT granted")
         while not (await watcher.execute(waiting)).scalar_one():
             assert not pending.done(), pending.result()

@@ -12,7 +12,7 @@ from prefect.server.database import models
 from prefect.server.services import Lazarus, Scheduler, Services, ZombieKiller
 
 
-async def wait_until(condition, timeout: float = 10.0) -> None:
+async def wait_until(condition, timeout: float = 30.0) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not await condition():

@@ -125,7 +125,7 @@ def test_wait_for_a_finished_run_returns_its_view(child, caplog):
 def test_wait_follows_a_run_finished_from_another_thread(child, fast_polls):
     run_id = child.client.create_flow_run(flow_id=child.flow_id)
     started = threading.Event()
-    finisher = threading.Thread(target=lambda: (started.wait(10), _finish(child, run_id)))
+    finisher = threading.Thread(target=lambda: (started.wait(90), _finish(child, run_id)))
     finisher.start()
 
     with Flow("parent") as flow:
@@ -189,7 +189,7 @@ def test_get_task_run_result_waits_for_the_task_run(child, caplog):
     client.set_task_run_state(info.id, Running("Starting task run."))
 
     def finish_when_waited():
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 90
         while "Waiting for task run" not in caplog.text and time.monotonic() < deadline:
             time.sleep(0.01)
         client.set_task_run_state(info.id, Success("ok", result=PrefectResult().write(7)))

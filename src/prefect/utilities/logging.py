@@ -83,9 +83,11 @@ class LogManager:
 
     Entries go into ``queue``; a daemon thread moves them to ``pending_logs`` and calls
     ``client.write_run_logs`` with batches of at most ``MAX_BATCH_LOG_SIZE`` (as measured by
-    :func:`getlogsize`) every ``config.cloud.logging_heartbeat`` seconds. A batch that fails
-    to send stays pending and is retried at the next flush. ``stop`` (also run at exit) sends
-    what is left.
+    :func:`getlogsize`) every ``config.cloud.logging_heartbeat`` seconds. A batch that cannot
+    be sent (the backend unreachable, or busy: ``API_ERROR``) stays pending and is retried at
+    the next flush. A batch the backend refuses for its content is split in halves until the
+    refused entries are alone; those are dropped with a warning, so one bad entry never holds
+    back the others. ``stop`` (also run at exit) sends what is left.
     """
 
     def __init__(self) -> None:
@@ -172,6 +174,34 @@ class LogManager:
                 del self.pending_logs[: len(batch)]
                 self.pending_length -= batch_length
 
+    def _send(self, batch: list[dict]) -> bool:
+        """Send one batch: True when it is done with (stored, or its refused entries dropped),
+        False when it could not be sent and stays pending."""
+        assert self.client is not None, "LogManager.flush needs a client; call ensure_started()"
+        try:
+            self.client.write_run_logs(batch)
+        except Exception as exc:
+            if not _is_refusal(exc):
+                warnings.warn(
+                    f"Failed to write logs with error: {exc!r}; {len(self.pending_logs)} log(s) "
+                    f"({self.pending_length} bytes) stay pending and are retried at the next "
+                    "flush.",
+                    stacklevel=3,
+                )
+                return False
+            if len(batch) == 1:
+                warnings.warn(
+                    f"The backend refused a log entry, which is dropped: {exc!r}; "
+                    f"entry: {_describe_entry(batch[0])}",
+                    stacklevel=3,
+                )
+                return True
+            middle = len(batch) // 2
+            # Each half is done with or still pending as a whole: a half that could not be
+            # sent stops here, and the whole batch (first half included) is tried again later.
+            return self._send(batch[:middle]) and self._send(batch[middle:])
+        return True
+
     def _next_batch(self) -> tuple[list[dict], int]:
         batch: list[dict] = []
         length = 0
@@ -183,21 +213,8 @@ class LogManager:
             length += size
         return batch, length
 
-    def _send(self, batch: list[dict]) -> bool:
-        assert self.client is not None, "LogManager.flush needs a client; call ensure_started()"
-        try:
-            self.client.write_run_logs(batch)
-        except Exception as exc:
-            warnings.warn(
-                f"Failed to write logs with error: {exc!r}; {len(self.pending_logs)} log(s) "
-                f"({self.pending_length} bytes) stay pending and are retried at the next flush.",
-                stacklevel=2,
-            )
-            return False
-        return True
-
     def _write_logs_loop(self) -> None:
-        while not self._stop_event.wait(_configuration.config.cloud.logging_heartbeat):
+        while not self._stop_event.wait(_heartbeat_seconds()):
             try:
                 self.flush()
             except Exception:
@@ -250,8 +267,13 @@ class CloudHandler(logging.Handler):
             if len(message) > MAX_LOG_SIZE:
                 note = _TRUNCATION_NOTE.format(limit=MAX_LOG_SIZE)
                 message = message[: MAX_LOG_SIZE - len(note)] + note
+            flow_run_id = getattr(record, "flow_run_id", None) or context.get("flow_run_id")
+            if not flow_run_id:
+                # The backend stores a log only under a flow run: such an entry would be
+                # refused (and cost a refused request).
+                return
             log = {
-                "flow_run_id": getattr(record, "flow_run_id", None) or context.get("flow_run_id"),
+                "flow_run_id": flow_run_id,
                 "task_run_id": getattr(record, "task_run_id", None),
                 "timestamp": datetime.datetime.fromtimestamp(
                     record.created, datetime.timezone.utc
@@ -299,6 +321,33 @@ class RedirectToLog:
     def isatty(self) -> bool:
         """Never a terminal (libraries ask before printing colours)."""
         return False
+
+
+def _is_refusal(exc: Exception) -> bool:
+    """Whether the backend answered and refused the request for its content (retrying the same
+    entries cannot help), as opposed to being unreachable or busy (``API_ERROR``)."""
+    from prefect.exceptions import ClientError
+
+    return isinstance(exc, (ClientError, ValueError)) and "API_ERROR" not in str(exc)
+
+
+def _describe_entry(entry: dict) -> str:
+    message = str(entry.get("message", ""))
+    if len(message) > 200:
+        message = message[:200] + "..."
+    return (
+        f"flow_run_id={entry.get('flow_run_id')!r}, task_run_id={entry.get('task_run_id')!r}, "
+        f"level={entry.get('level')!r}, message={message!r}"
+    )
+
+
+def _heartbeat_seconds() -> float:
+    """`cloud.logging_heartbeat`, read without ever failing (the configuration can be in the
+    middle of being reloaded when the log thread wakes up)."""
+    try:
+        return float(_configuration.config.cloud.logging_heartbeat)
+    except Exception:
+        return 5.0
 
 
 def _queue_empty() -> type[Exception]:

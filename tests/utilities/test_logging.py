@@ -445,6 +445,37 @@ def test_a_busy_backend_keeps_the_whole_batch_pending(manager):
     assert manager.client.batches == [[entry("a"), entry("b")]]
 
 
+def test_entries_sent_before_the_backend_went_away_are_not_sent_again(manager):
+    class RefusingThenDown(RefusingClient):
+        def __init__(self) -> None:
+            super().__init__()
+            self.down = False
+
+        def write_run_logs(self, logs: list[dict]) -> None:
+            if self.down:
+                raise ConnectionError("backend unavailable")
+            super().write_run_logs(logs)
+            # Down right after the first batch it stores.
+            self.down = bool(self.batches)
+
+    manager.client = RefusingThenDown()
+    for message in ["a", "b"]:
+        manager.enqueue(entry(message))
+    manager.enqueue({**entry("bad"), "flow_run_id": None})
+    manager.enqueue(entry("c"))
+    with pytest.warns(UserWarning, match="stay pending"):
+        manager.flush()
+    assert manager.client.batches == [[entry("a"), entry("b")]]
+    assert [e["message"] for e in manager.pending_logs] == ["bad", "c"]
+    assert manager.pending_length == sum(getlogsize(e) for e in manager.pending_logs)
+    manager.client.down = False
+    with pytest.warns(UserWarning, match="refused a log entry"):
+        manager.flush()
+    sent = [e["message"] for batch in manager.client.batches for e in batch]
+    assert sent == ["a", "b", "c"]
+    assert manager.pending_logs == [] and manager.pending_length == 0
+
+
 def test_the_log_thread_survives_a_configuration_without_a_heartbeat(manager, monkeypatch):
     monkeypatch.delitem(prefect.config.cloud, "logging_heartbeat")
     assert prefect_logging._heartbeat_seconds() == 5.0

@@ -169,14 +169,18 @@ class LogManager:
                 self.pending_length += getlogsize(log)
             while self.pending_logs:
                 batch, batch_length = self._next_batch()
-                if not self._send(batch):
+                done = self._send(batch)
+                if done == len(batch):
+                    self.pending_length -= batch_length
+                else:
+                    self.pending_length -= sum(getlogsize(log) for log in batch[:done])
+                del self.pending_logs[:done]
+                if done < len(batch):
                     return
-                del self.pending_logs[: len(batch)]
-                self.pending_length -= batch_length
 
-    def _send(self, batch: list[dict]) -> bool:
-        """Send one batch: True when it is done with (stored, or its refused entries dropped),
-        False when it could not be sent and stays pending."""
+    def _send(self, batch: list[dict]) -> int:
+        """Send one batch; how many of its first entries are done with (stored, or refused and
+        dropped). The rest could not be sent and stay pending."""
         assert self.client is not None, "LogManager.flush needs a client; call ensure_started()"
         try:
             self.client.write_run_logs(batch)
@@ -188,19 +192,20 @@ class LogManager:
                     "flush.",
                     stacklevel=3,
                 )
-                return False
+                return 0
             if len(batch) == 1:
                 warnings.warn(
                     f"The backend refused a log entry, which is dropped: {exc!r}; "
                     f"entry: {_describe_entry(batch[0])}",
                     stacklevel=3,
                 )
-                return True
+                return 1
             middle = len(batch) // 2
-            # Each half is done with or still pending as a whole: a half that could not be
-            # sent stops here, and the whole batch (first half included) is tried again later.
-            return self._send(batch[:middle]) and self._send(batch[middle:])
-        return True
+            done = self._send(batch[:middle])
+            if done < middle:
+                return done
+            return middle + self._send(batch[middle:])
+        return len(batch)
 
     def _next_batch(self) -> tuple[list[dict], int]:
         batch: list[dict] = []

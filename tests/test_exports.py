@@ -79,6 +79,7 @@ MODULES_UNDER_TEST: tuple[str, ...] = (
     "prefect.utilities.tasks",
     "prefect.utilities.logging",
     "prefect.utilities.graphql",
+    "prefect.utilities.diagnostics",
     "prefect.utilities.plugins",
     "prefect.utilities.debug",
     "prefect.utilities.serialization",

@@ -112,3 +112,17 @@ def test_run_on_an_exhausted_schedule_returns_the_last_run_state():
     state = flow.run()
     assert len(calls) == 2
     assert isinstance(state, Success)
+
+
+def test_each_scheduled_run_sees_its_event_time_as_scheduled_start_time():
+    seen: list = []
+
+    @task
+    def record_start_time():
+        seen.append(prefect.context.scheduled_start_time)
+
+    schedule, dates = two_near_dates()
+    with Flow("scheduled", schedule=schedule) as flow:
+        record_start_time()
+    flow.run()
+    assert seen == dates

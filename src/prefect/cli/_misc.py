@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import platform
 from typing import Any
 
 import click
@@ -56,27 +54,9 @@ def config() -> None:
 
 
 def _diagnostic_report(include_secret_names: bool) -> dict[str, Any]:
-    import prefect
+    from prefect.utilities import diagnostics as module
 
-    try:
-        from prefect.utilities import diagnostics as module  # type: ignore[attr-defined]
-    except ImportError:
-        module = None
-    if module is not None:
-        return json.loads(module.diagnostic_info(include_secret_names=include_secret_names))
-    report: dict[str, Any] = {
-        "config_overrides": {},
-        "env_vars": sorted(k for k in os.environ if k.startswith("PREFECT__")),
-        "system_information": {
-            "platform": platform.platform(),
-            "prefect_backend": str(prefect.config.backend),
-            "prefect_version": prefect.__version__,
-            "python_version": platform.python_version(),
-        },
-    }
-    if include_secret_names:
-        report["secret_names"] = sorted((prefect.config.context.get("secrets") or {}).keys())
-    return report
+    return json.loads(module.diagnostic_info(include_secret_names=include_secret_names))
 
 
 @click.command(hidden=True)

@@ -121,6 +121,7 @@ class FlowIO:
         flow_state: State = Pending()
         while True:
             run_parameters = dict(parameters)
+            run_context = context
             if run_on_schedule and schedule is not None:
                 events = schedule.next(1, return_events=True)
                 if not events:
@@ -132,6 +133,9 @@ class FlowIO:
                     self.logger.info("Waiting for next scheduled run at %s", event.start_time)
                     time.sleep(naptime)
                 flow_state = Scheduled(start_time=event.start_time)
+                # As in 1.x, each scheduled run (and its retries) sees its event's time as
+                # `scheduled_start_time`, not the moment the runner started.
+                run_context = {**context, "scheduled_start_time": event.start_time}
             else:
                 flow_state = Pending()
 
@@ -142,7 +146,7 @@ class FlowIO:
                     return_tasks=self.tasks,  # type: ignore[attr-defined]
                     state=flow_state,
                     task_states=states,
-                    context=context,
+                    context=run_context,
                     **kwargs,
                 )
                 if flow_state.is_finished() or not isinstance(flow_state.result, dict):
@@ -259,7 +263,10 @@ class FlowIO:
         """A JSON report of the environment and the flow, for bug reports."""
         from prefect.utilities import diagnostics
 
-        return diagnostics.diagnostic_info(self, include_secret_names=include_secret_names)
+        return diagnostics.diagnostic_info(
+            self,  # type: ignore[arg-type]
+            include_secret_names=include_secret_names,
+        )
 
     @classmethod
     def load(cls, fpath: str) -> Flow:

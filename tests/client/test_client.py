@@ -371,6 +371,16 @@ class TestRegister:
         with pytest.raises(ValueError, match="required parameters can not be scheduled"):
             client.register(flow, project_name="proj")
 
+    def test_unschedulable_flow_error_is_a_client_error_as_in_1x(self, api, client):
+        from prefect.schedules import IntervalSchedule
+
+        flow = Flow("s", schedule=IntervalSchedule(interval=pendulum.duration(minutes=5)))
+        flow.add_task(Parameter("x"))
+        with pytest.raises(ClientError, match="Flows with required parameters can not be sche"):
+            client.register(flow, project_name="proj")
+        # Refused before anything is sent.
+        assert api.requests == []
+
     def test_flow_register_goes_through_the_client(self, api, tiny_flow):
         answer_registration(api, "f-9")
         with set_temporary_config({"cloud.api": api.url}):

@@ -23,6 +23,14 @@ __all__ = ["FlowsMixin"]
 REGISTER_BATCH_SIZE = 500
 
 
+class _UnschedulableFlowError(ClientError, ValueError):
+    """A scheduled flow whose clocks leave required parameters without values.
+
+    1.x raised `ClientError` here; it is a `ValueError` too for code written against the
+    earlier behaviour of this package.
+    """
+
+
 class FlowsMixin:
     """The project and registration half of `Client`."""
 
@@ -136,8 +144,9 @@ class FlowsMixin:
 
         Raises:
             TypeError: no project name was given.
-            ValueError: the project does not exist, or the flow is scheduled but has required
-                parameters its clocks do not supply.
+            ValueError: the project does not exist.
+            ClientError: the flow is scheduled but has required parameters its clocks do not
+                supply (also a `ValueError`).
         """
         _check_schedule_supplies_parameters(flow)
         if project_name is None:
@@ -227,7 +236,7 @@ def _check_schedule_supplies_parameters(flow: Flow) -> None:
         return
     for clock in getattr(schedule, "clocks", []):
         if not required <= set(getattr(clock, "parameter_defaults", None) or {}):
-            raise ValueError(
+            raise _UnschedulableFlowError(
                 "Flows with required parameters can not be scheduled automatically: give "
                 f"every clock `parameter_defaults` for {sorted(required)}, or set defaults "
                 "on the parameters."

@@ -243,43 +243,34 @@ class CloudFlowRunner(FlowRunner):
         Returns:
             the final state
         """
+        run_arguments: dict[str, Any] = dict(
+            task_states=task_states,
+            return_tasks=return_tasks,
+            parameters=parameters,
+            task_runner_state_handlers=task_runner_state_handlers,
+            executor=executor,
+            context=context,
+            task_contexts=task_contexts,
+        )
         with shipping_run_logs():
             try:
-                end_state = super().run(
-                    state=state,
-                    task_states=task_states,
-                    return_tasks=return_tasks,
-                    parameters=parameters,
-                    task_runner_state_handlers=task_runner_state_handlers,
-                    executor=executor,
-                    context=context,
-                    task_contexts=task_contexts,
-                )
+                end_state = super().run(state=state, **run_arguments)
+                while end_state.is_queued():
+                    start_time = getattr(end_state, "start_time", None)
+                    wait = (start_time - _now()).total_seconds() if start_time else 0.0
+                    if wait > 0:
+                        time.sleep(wait)
+                    flow_run_id = (context or {}).get("flow_run_id") or prefect.context.get(
+                        "flow_run_id"
+                    )
+                    current = self.client.get_flow_run_info(flow_run_id).state  # type: ignore[arg-type]
+                    if current.is_queued():
+                        end_state = current
+                        continue
+                    end_state = super().run(state=unwrap_meta_state(current), **run_arguments)
             except ENDRUN as exc:
                 # Raised when even the `Failed` state of an unexpected error cannot be written.
                 return exc.state
-            while end_state.is_queued():
-                start_time = getattr(end_state, "start_time", None)
-                wait = (start_time - _now()).total_seconds() if start_time else 0.0
-                if wait > 0:
-                    time.sleep(wait)
-                flow_run_id = (context or {}).get("flow_run_id") or prefect.context.get(
-                    "flow_run_id"
-                )
-                current = self.client.get_flow_run_info(flow_run_id).state  # type: ignore[arg-type]
-                if current.is_queued():
-                    end_state = current
-                    continue
-                end_state = super().run(
-                    state=unwrap_meta_state(current),
-                    task_states=task_states,
-                    return_tasks=return_tasks,
-                    parameters=parameters,
-                    task_runner_state_handlers=task_runner_state_handlers,
-                    executor=executor,
-                    context=context,
-                    task_contexts=task_contexts,
-                )
         return end_state
 
     @contextmanager
